@@ -1,0 +1,108 @@
+"""`python -m conformance`: judge a target against the contract. Exit 0 conformant, 1 violations, 2 could not judge."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack
+from typing import Sequence
+
+import pytest
+
+from conformance import report
+from conformance.client import ApiClient, TargetUnreachable
+from conformance.embedded import EmbeddedServer
+from conformance.plugin import ConformancePlugin
+from conformance.settings import ENV, PROFILES, REPO, Settings, SettingsError, resolve
+
+CONFORMANT, VIOLATIONS, CANNOT_JUDGE = 0, 1, 2
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line; every option may also come from the environment variable named in its help."""
+    p = argparse.ArgumentParser(prog="conformance", description=__doc__)
+    helps = {
+        "target": "base URL of the server to judge; without it the reference server is started",
+        "access_token": "access_token of the connection to use",
+        "fixtures": "JSON file naming the target's customers, vendors, accounts, items and bills",
+        "profile": f"how hard to try: {', '.join(PROFILES)}",
+        "seed": "random seed; the same seed replays the same run",
+        "report_dir": "where junit.xml, summary.json and report.html go (default: reports)",
+        "platform": "the target's platform; operations not documented for it are skipped",
+        "request_timeout": "seconds to wait for one response (default 10)",
+        "rate_limit": "at most this many requests per second",
+        "tls_verify": "verify TLS certificates (default true; false to opt out)",
+        "basic_auth": "client_id:client_secret for HTTP basic authentication",
+    }
+    for name, text in helps.items():
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"{text} [env {ENV[name]}]")
+    p.add_argument("pytest_args", nargs="*", help="extra arguments for pytest (after --)")
+    return p
+
+
+def preflight(settings: Settings) -> str | None:
+    """One request to see that the target answers and takes the token; the reason if it does not."""
+    client = ApiClient(settings)
+    try:
+        exchange = client.request("GET", "/accounting/invoice_credit_memos", params={"limit": 1})
+    except TargetUnreachable as exc:
+        return f"target unreachable: {exc}"
+    finally:
+        client.close()
+    if exchange.error:
+        return f"target did not answer: {exchange.error}"
+    if exchange.status == 401:
+        return "the target rejected ACCESS_TOKEN (401): pass the token of a connection on that target"
+    return None
+
+
+def run(settings: Settings, pytest_args: Sequence[str] = ()) -> int:
+    """Run the conformance tests against settings.target and map pytest's outcome to our exit codes."""
+    plugin = ConformancePlugin(settings)
+    settings.report_dir.mkdir(parents=True, exist_ok=True)
+    args = [
+        str(REPO / "tests" / "conformance"),
+        "-p", "no:cacheprovider",
+        "--rootdir", str(REPO),
+        "-o", "testpaths=tests/conformance",
+        f"--junitxml={settings.report_dir / 'junit.xml'}",
+        "-q", "--tb=short", "-rN",
+        *pytest_args,
+    ]
+    code = pytest.main(args, plugins=[plugin])
+    if code == pytest.ExitCode.OK:
+        return CONFORMANT
+    if code == pytest.ExitCode.TESTS_FAILED:
+        return VIOLATIONS
+    return CANNOT_JUDGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the command and the console script."""
+    options = parser().parse_args(argv)
+    try:
+        settings = resolve({k: v for k, v in vars(options).items() if k != "pytest_args"})
+    except SettingsError as exc:
+        print(f"conformance: could not judge: {exc}", file=sys.stderr)
+        return CANNOT_JUDGE
+    with ExitStack() as stack:
+        if settings.target is None:
+            server = EmbeddedServer(settings.access_token)
+            try:
+                settings = settings.with_target(server.start())
+            except RuntimeError as exc:
+                print(f"conformance: could not judge: {exc}", file=sys.stderr)
+                return CANNOT_JUDGE
+            stack.callback(server.stop)
+            print(f"conformance: started the reference server at {settings.target}")
+        reason = preflight(settings)
+        if reason:
+            print(f"conformance: could not judge: {reason}", file=sys.stderr)
+            report.write_could_not_judge(settings.report_dir, reason, settings.redacted())
+            return CANNOT_JUDGE
+        print(f"conformance: target {settings.target}, profile {settings.profile.name}, seed {settings.seed}, tag {settings.run_tag}")
+        return run(settings, options.pytest_args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

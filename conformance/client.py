@@ -1,0 +1,151 @@
+"""The suite's HTTP client: token injection, timeouts, rate limits, size caps and reproducible exchanges."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Mapping
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from conformance.redact import Redactor, curl
+from conformance.settings import Settings
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_RETRY_AFTER = 30.0
+
+
+class TargetUnreachable(RuntimeError):
+    """The target could not be reached at all (refused, unresolvable, TLS)."""
+
+
+@dataclass
+class Exchange:
+    """One request and what came back, enough to judge and to reproduce it."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+    error: str | None = None  # transport problem: timeout, oversize, connection reset
+    elapsed: float = 0.0
+
+    def json(self) -> Any:
+        """The body parsed with exact decimals; raises ValueError when it is not JSON."""
+        return json.loads(self.text, parse_float=Decimal)
+
+    def reproduction(self, redactor: Redactor) -> str:
+        """A curl command reproducing the request, secrets masked."""
+        return curl(self.method, self.url, self.request_headers, self.request_body, redactor)
+
+    def summary(self, redactor: Redactor, limit: int = 2000) -> str:
+        """Request and response as text for a report, secrets masked and the body cut to `limit`."""
+        body = self.text if len(self.text) <= limit else self.text[:limit] + f"... ({len(self.text)} bytes)"
+        outcome = f"error: {self.error}" if self.error else f"HTTP {self.status}\n{body}"
+        return redactor(f"{self.method} {self.url}\n{self.request_body or ''}\n-> {outcome}")
+
+
+class ApiClient:
+    """Talks to the target on behalf of the suite's own tests."""
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.target, "the target must be resolved before a client is made"
+        self.settings = settings
+        self.base = settings.target
+        self.redactor = Redactor(settings.secrets(), settings.basic_auth)
+        self._min_interval = 1.0 / settings.rate_limit if settings.rate_limit else 0.0
+        self._last = 0.0
+        self._http = httpx.Client(
+            timeout=settings.request_timeout,
+            verify=settings.tls_verify,
+            follow_redirects=False,  # never follow a redirect, least of all to another host
+            auth=settings.basic_auth,
+        )
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._http.close()
+
+    def url(self, path: str, params: Mapping[str, Any] | None = None, *, token: str | None = "") -> str:
+        """The absolute URL of a contract path, with the access token unless token is None."""
+        query: dict[str, Any] = {}
+        if token is not None:
+            query["access_token"] = token or self.settings.access_token
+        query.update({k: v for k, v in (params or {}).items() if v is not None})
+        return f"{self.base}{path}?{urlencode(query)}" if query else f"{self.base}{path}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        token: str | None = "",
+    ) -> Exchange:
+        """Send one request; transport errors are recorded on the exchange, never raised."""
+        url = self.url(path, params, token=token)
+        text = None if body is None else json.dumps(body, default=_decimal_default)
+        sent = {"Accept": "application/json", **(headers or {})}
+        if text is not None:
+            sent["Content-Type"] = "application/json"
+        exchange = Exchange(method.upper(), url, sent, text)
+        for _ in range(3):
+            self._pace()
+            started = time.monotonic()
+            try:
+                self._send(exchange)
+            except httpx.ConnectError as exc:
+                raise TargetUnreachable(f"cannot connect to {urlsplit(self.base).netloc}: {exc}") from None
+            except httpx.TimeoutException:
+                exchange.error = f"no response within {self.settings.request_timeout:g} s (REQUEST_TIMEOUT)"
+            except httpx.HTTPError as exc:
+                exchange.error = f"transport error: {type(exc).__name__}: {exc}"
+            exchange.elapsed = time.monotonic() - started
+            if exchange.status != 429:
+                break
+            time.sleep(_retry_after(exchange.headers.get("retry-after")))
+        return exchange
+
+    def _send(self, exchange: Exchange) -> None:
+        with self._http.stream(
+            exchange.method, exchange.url, headers=exchange.request_headers, content=exchange.request_body
+        ) as response:
+            exchange.status = response.status_code
+            exchange.headers = {k.lower(): v for k, v in response.headers.items()}
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    exchange.error = f"response body larger than {MAX_BODY_BYTES} bytes"
+                    break
+                chunks.append(chunk)
+            exchange.text = b"".join(chunks).decode("utf-8", errors="replace")
+
+    def _pace(self) -> None:
+        if self._min_interval:
+            wait = self._last + self._min_interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        self._last = time.monotonic()
+
+
+def _retry_after(value: str | None) -> float:
+    try:
+        return min(max(float(value or 1), 0.0), MAX_RETRY_AFTER)
+    except ValueError:
+        return 1.0
+
+
+def _decimal_default(value: object) -> Any:
+    if isinstance(value, Decimal):
+        return float(value) if value == Decimal(repr(float(value))) else str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")

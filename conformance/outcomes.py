@@ -1,0 +1,91 @@
+"""Turn what a test raised into per-rule outcomes: which rules failed, how, and how to reproduce."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterator
+
+from schemathesis.core.failures import Failure
+
+from conformance.failures import RuleViolation
+from conformance.redact import Redactor
+
+# schemathesis' built-in failures, by class name, under the rule IDs the report groups them by.
+BUILTIN_RULES = {
+    "ServerError": "SCHEMA-002",
+    "AcceptedNegativeData": "SCHEMA-003",
+    "RejectedPositiveData": "SCHEMA-004",
+    "IgnoredAuth": "AUTH-001",
+    "UseAfterFree": "WRITE-003",
+    "EnsureResourceAvailability": "WRITE-001",
+}
+_CURL = re.compile(r"(curl -[^\n]+)")
+
+
+@dataclass
+class FailureRecord:
+    """One failure as the reports show it."""
+
+    rule: str
+    title: str
+    expected: str = ""
+    received: str = ""
+    detail: str = ""
+    reproduction: str = ""
+    operation: str = ""
+
+
+@dataclass
+class TestRecord:
+    """One test's outcome and the rules it covers."""
+
+    nodeid: str
+    outcome: str  # passed | failed | skipped
+    rules: list[str]
+    duration: float = 0.0
+    skip_reason: str = ""
+    failures: list[FailureRecord] = field(default_factory=list)
+
+    def asdict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def _leaves(exc: BaseException) -> Iterator[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield exc
+
+
+def _notes(exc: BaseException) -> str:
+    return "\n".join(getattr(exc, "__notes__", []) or [])
+
+
+def classify(exc: BaseException, default_rule: str, redactor: Redactor) -> list[FailureRecord]:
+    """The failure records behind an exception a test raised."""
+    records: list[FailureRecord] = []
+    outer_notes = _notes(exc)
+    for leaf in _leaves(exc):
+        text = redactor(f"{leaf}\n{_notes(leaf)}\n{outer_notes}")
+        match = _CURL.search(text)
+        repro = match.group(1) if match else ""
+        if isinstance(leaf, RuleViolation):
+            records.append(FailureRecord(
+                rule=leaf.rule, title=leaf.title, expected=redactor(leaf.expected), received=redactor(leaf.received),
+                detail=redactor(leaf.message), reproduction=redactor(leaf.reproduction or repro),
+                operation=leaf.operation or "",
+            ))
+        elif isinstance(leaf, Failure):
+            rule = BUILTIN_RULES.get(type(leaf).__name__, "SCHEMA-001")
+            records.append(FailureRecord(
+                rule=rule, title=redactor(leaf.title), detail=redactor(leaf.message), reproduction=repro,
+                operation=leaf.operation or "",
+            ))
+        else:
+            records.append(FailureRecord(
+                rule=default_rule, title=type(leaf).__name__, detail=text[:4000], reproduction=repro,
+            ))
+    return records

@@ -1,0 +1,57 @@
+"""The pytest plugin of a conformance run: settings for the tests, outcomes by rule, reports at the end."""
+
+from __future__ import annotations
+
+from typing import Any, Generator
+
+import pytest
+
+from conformance import report
+from conformance.outcomes import TestRecord, classify
+from conformance.redact import Redactor
+from conformance.settings import Settings
+
+
+class ConformancePlugin:
+    """Carries the run's settings into the tests and collects what each test showed, rule by rule."""
+
+    name = "conformance"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.redactor = Redactor(settings.secrets(), settings.basic_auth)
+        self.records: list[TestRecord] = []
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """Register the `rules` marker."""
+        config.addinivalue_line("markers", "rules(*ids): the rule IDs a conformance test covers")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+        """Record each test's outcome against the rules it covers."""
+        outcome = yield
+        result: pytest.TestReport = outcome.get_result()
+        rules = [r for mark in item.iter_markers("rules") for r in mark.args]
+        if result.when == "call" or (result.when == "setup" and not result.passed):
+            record = TestRecord(nodeid=item.nodeid, outcome=result.outcome, rules=rules, duration=result.duration)
+            if result.skipped:
+                record.skip_reason = _skip_reason(result)
+            elif result.failed and call.excinfo is not None:
+                record.failures = classify(call.excinfo.value, rules[0] if rules else "SCHEMA-001", self.redactor)
+            self.records.append(record)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Write summary.json, report.html (JUnit is pytest's own --junitxml)."""
+        report.write(self.settings, self.records, exitstatus)
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
+        """Print the results grouped by rule, and the seed to replay the run."""
+        for line in report.terminal_lines(self.settings, self.records):
+            terminalreporter.write_line(self.redactor(line))
+
+
+def _skip_reason(result: pytest.TestReport) -> str:
+    longrepr = result.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
