@@ -66,6 +66,7 @@ def run(settings: Settings, pytest_args: Sequence[str] = ()) -> int:
         "--rootdir", str(REPO),
         "-o", "testpaths=tests/conformance",
         f"--junitxml={settings.report_dir / 'junit.xml'}",
+        f"--hypothesis-seed={settings.seed}",
         "-q", "--tb=short", "-rN",
         *pytest_args,
     ]

@@ -1,0 +1,63 @@
+"""The contract, openapi/openapi.yaml, loaded once and shared read-only by the suite's modules."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.yaml"
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as handle:
+        spec = yaml.safe_load(handle)
+    if not isinstance(spec, dict):
+        raise ValueError(f"{path}: not an OpenAPI document (top level is {type(spec).__name__})")
+    return spec
+
+
+def load_spec(path: str | Path | None = None) -> dict[str, Any]:
+    """The parsed spec at path (default: the repo's openapi/openapi.yaml), cached; do not mutate it."""
+    return _load(str(Path(path) if path is not None else SPEC_PATH))
+
+
+def component(name: str, section: str = "schemas", path: str | Path | None = None) -> dict[str, Any]:
+    """One entry of components/<section> (schemas by default), failing loudly on an unknown name."""
+    entries = load_spec(path).get("components", {}).get(section, {})
+    try:
+        found = entries[name]
+    except KeyError:
+        raise KeyError(f"components/{section} has no {name!r}") from None
+    if not isinstance(found, dict):
+        raise ValueError(f"components/{section}/{name} is not an object")
+    return found
+
+
+def resolve(spec: dict[str, Any], node: Any) -> Any:
+    """Follow local `$ref`s (`#/...`) from node until a node without one is reached."""
+    seen: set[str] = set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if not ref.startswith("#/") or ref in seen:
+            raise ValueError(f"cannot resolve $ref {ref!r}")
+        seen.add(ref)
+        node = pointer(spec, ref[1:])
+    return node
+
+
+def pointer(document: Any, path: str) -> Any:
+    """The node at a JSON pointer (`/components/schemas/X`) inside document."""
+    node = document
+    for raw in path.lstrip("/").split("/") if path.strip("/") else []:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise KeyError(f"no {path!r} in the document")
+    return node

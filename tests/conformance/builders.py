@@ -1,0 +1,61 @@
+"""Small, deterministic request bodies for the example-based conformance tests (the fuzzed ones use strategies/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.fixtures import Fixtures
+
+
+def credit_memo(fixtures: Fixtures, tag: str, *, amounts: tuple[str, ...] = ("10.00",), currency: str = "USD",
+                number: str = "") -> dict[str, Any]:
+    """An invoice credit memo create body for a customer in `currency`."""
+    customer = fixtures.customers(currency)[0]
+    return {"invoice_credit_memo": {
+        "customer_id": customer.id, "currency_code": currency, "memo": f"conformance {tag}",
+        "document_number": f"{tag}-{number}" if number else tag,
+        "line_items": [{"total_amount": value, "description": f"line {i}"} for i, value in enumerate(amounts)],
+    }}
+
+
+def bill_credit_memo(fixtures: Fixtures, tag: str, *, amounts: tuple[str, ...] = ("10.00",), currency: str = "USD") -> dict[str, Any]:
+    """A bill credit memo create body for a vendor in `currency` that has bills."""
+    vendor = next(v for v in fixtures.vendors(currency) if fixtures.bills_for(v.id))
+    return {"bill_credit_memo": {
+        "vendor_id": vendor.id, "currency_code": currency, "memo": f"conformance {tag}", "document_number": tag,
+        "line_items": [{"total_amount": value, "description": f"line {i}"} for i, value in enumerate(amounts)],
+    }}
+
+
+def invoice(fixtures: Fixtures, tag: str, *, amounts: tuple[str, ...] = ("25.00",), currency: str = "USD") -> dict[str, Any]:
+    """An invoice create body for the first customer in `currency`."""
+    customer = fixtures.customers(currency)[0]
+    return {"invoice": {
+        "customer_id": customer.id, "currency_code": currency, "memo": f"conformance {tag}", "document_number": tag,
+        "line_items": [{"total_amount": value, "description": f"line {i}"} for i, value in enumerate(amounts)],
+    }}
+
+
+def customer_refund(fixtures: Fixtures, tag: str, *, amounts: tuple[str, ...] = ("12.50",)) -> dict[str, Any]:
+    """A customer refund create body."""
+    customer = fixtures.customers()[0]
+    return {"customer_refund": {
+        "customer_id": customer.id, "account_id": fixtures.account("bank").id, "document_number": tag,
+        "line_items": [{"total_amount": value, "description": f"line {i}"} for i, value in enumerate(amounts)],
+    }}
+
+
+def icm_application(memo_id: str, *plan: tuple[str, Any]) -> dict[str, Any]:
+    """An invoice credit application body."""
+    return {"invoice_credit_application": {
+        "invoice_credit_memo_id": memo_id,
+        "linked_invoices": [{"id": target, "allocated_amount": value} for target, value in plan],
+    }}
+
+
+def bcm_application(memo_id: str, *plan: tuple[str, Any]) -> dict[str, Any]:
+    """A bill credit application body."""
+    return {"bill_credit_application": {
+        "bill_credit_memo_id": memo_id,
+        "linked_bills": [{"id": target, "allocated_amount": value} for target, value in plan],
+    }}

@@ -1,0 +1,79 @@
+"""Fixtures of a conformance run: the settings, a client, the target's reference data and the contract."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+
+from conformance import checks
+from conformance.client import ApiClient
+from conformance.fixtures import Fixtures, load_fixtures
+from conformance.plugin import ConformancePlugin
+from conformance.settings import REPO, Settings
+
+SPEC = REPO / "openapi" / "openapi.yaml"
+
+
+def _plugin(config: pytest.Config) -> ConformancePlugin | None:
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, ConformancePlugin):
+            return plugin
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a run's settings these tests cannot judge anything: say how to run them."""
+    if _plugin(config) is None:
+        skip = pytest.mark.skip(reason="conformance tests run through `make conformance` / `python -m conformance`")
+        for item in items:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def settings(request: pytest.FixtureRequest) -> Settings:
+    """The run's settings."""
+    plugin = _plugin(request.config)
+    assert plugin is not None
+    checks.configure(plugin.redactor)
+    return plugin.settings
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> Iterator[ApiClient]:
+    """A client for the suite's own requests."""
+    api = ApiClient(settings)
+    yield api
+    api.close()
+
+
+@pytest.fixture(scope="session")
+def fixtures(settings: Settings) -> Fixtures:
+    """The target's customers, vendors, accounts, items and bills."""
+    return load_fixtures(settings.fixtures)
+
+
+@pytest.fixture(scope="session")
+def tag(settings: Settings) -> str:
+    """The per-run tag every created object carries, so shared targets see no collisions."""
+    return settings.run_tag
+
+
+@pytest.fixture(scope="session")
+def api_schema(settings: Settings) -> schemathesis.BaseSchema:
+    """The contract, loaded for schemathesis and pointed at the target."""
+    config = SchemathesisConfig(seed=settings.seed)
+    project = config.projects.default
+    project.update(
+        base_url=settings.target,
+        parameters={"access_token": settings.access_token},
+        request_timeout=settings.request_timeout,
+        tls_verify=settings.tls_verify,
+        basic_auth=settings.basic_auth,
+        rate_limit=f"{settings.rate_limit:g}/s" if settings.rate_limit else None,
+        max_redirects=0,
+    )
+    project.generation.update(max_examples=settings.profile.max_examples)
+    return schemathesis.openapi.from_path(SPEC, config=config)

@@ -1,0 +1,21 @@
+"""Every operation fuzzed from the contract, with schemathesis' checks and ours."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+
+from conformance.checks import OUR_CHECKS
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@pytest.mark.rules("SCHEMA-001", "SCHEMA-002", "SCHEMA-003", "SCHEMA-004", "AUTH-001",
+                   "MONEY-001", "MONEY-002", "MONEY-003", "MONEY-004", "MONEY-005", "MONEY-006", "MONEY-007",
+                   "MONEY-008", "MONEY-009", "STATUS-001", "STATUS-002", "TIME-001", "CUR-001", "FETCH-001")
+@schema.parametrize()
+def test_operation_conforms_to_the_contract(case: schemathesis.Case, settings) -> None:  # type: ignore[no-untyped-def]
+    platforms = case.operation.definition.raw.get("x-supported-platforms", ["ANY"])
+    if settings.platform and "ANY" not in platforms and settings.platform not in platforms:
+        pytest.skip(f"unsupported: {case.operation.label} is not documented for {settings.platform}")
+    case.call_and_validate(additional_checks=OUR_CHECKS)

@@ -1,0 +1,170 @@
+"""Query semantics: paging, filters, sort, expand, id_type and the deprecated parameters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from conformance import querymodel
+from conformance.client import ApiClient
+from conformance.expect import RESOURCES, same, status_is
+from conformance.failures import violation
+from conformance.fixtures import Fixtures
+from strategies import queries
+from tests.conformance import builders
+
+PATH = RESOURCES["invoice_credit_memo"]
+KEY = "invoice_credit_memos"
+COUNT = 7
+
+
+@pytest.fixture(scope="module")
+def created(client: ApiClient, fixtures: Fixtures, tag: str) -> list[dict[str, Any]]:
+    """Seven tagged memos of two customers, so that lists, filters and sorts have something to find."""
+    made = []
+    customers = fixtures.customers("USD")
+    for i in range(COUNT):
+        body = builders.credit_memo(fixtures, tag, amounts=(f"{i + 1}.00",), number=f"q{i}")
+        body["invoice_credit_memo"]["customer_id"] = customers[i % 2].id
+        exchange = client.request("POST", PATH, body=body)
+        made.append(status_is(client, exchange, (200,), "WRITE-001", "a valid memo is created")["invoice_credit_memo"])
+    return made
+
+
+def walk(client: ApiClient, params: dict[str, Any], limit: int, max_pages: int) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
+    """Yield (exchange, page) following next_cursor, failing on loops and oversize pages."""
+    cursor, seen_cursors = None, set()
+    for _ in range(max_pages):
+        exchange = client.request("GET", PATH, params={**params, "limit": limit, "cursor": cursor})
+        body = status_is(client, exchange, (200,), "PAGE-001", "a page is answered")
+        page = body[KEY]
+        if len(page) > limit:
+            raise violation("PAGE-001", expected=f"at most {limit} objects", received=f"{len(page)} objects",
+                            reproduction=exchange.reproduction(client.redactor))
+        yield exchange, page
+        cursor = body.get("next_cursor")
+        if not cursor:
+            return
+        if cursor in seen_cursors:
+            raise violation("PAGE-001", expected="a new cursor on every page", received=f"cursor {cursor!r} again",
+                            reproduction=exchange.reproduction(client.redactor))
+        seen_cursors.add(cursor)
+    raise violation("PAGE-001", expected=f"the last page within {max_pages} pages", received="next_cursor never ended")
+
+
+@pytest.mark.rules("PAGE-001")
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_paging_reaches_every_object_once(client: ApiClient, created: list[dict[str, Any]], tag: str, limit: int) -> None:
+    ids: list[str] = []
+    last = None
+    for exchange, page in walk(client, {"filter": f'document_number~"{tag}-q"'}, limit, COUNT + 3):
+        ids += [o["id"] for o in page]
+        last = exchange
+    assert last is not None
+    same(client, last, "PAGE-001", "duplicates across pages", [], sorted({i for i in ids if ids.count(i) > 1}))
+    same(client, last, "PAGE-001", "objects reached", sorted(o["id"] for o in created), sorted(ids))
+
+
+@pytest.mark.rules("PAGE-001")
+def test_paging_stays_correct_when_objects_are_created_between_pages(
+    client: ApiClient, fixtures: Fixtures, created: list[dict[str, Any]], tag: str
+) -> None:
+    ids: list[str] = []
+    for i, (exchange, page) in enumerate(walk(client, {"filter": f'document_number~"{tag}-q"', "sort": "created_at ASC"}, 2, COUNT + 4)):
+        ids += [o["id"] for o in page]
+        if i == 0:
+            body = builders.credit_memo(fixtures, tag, number=f"q-late{i}")
+            status_is(client, client.request("POST", PATH, body=body), (200,), "WRITE-001", "a memo is created")
+    same(client, exchange, "PAGE-001", "duplicates across pages", [], sorted({i for i in ids if ids.count(i) > 1}))
+    missing = sorted({o["id"] for o in created} - set(ids))
+    same(client, exchange, "PAGE-001", "objects that existed before the walk but were not reached", [], missing)
+
+
+@pytest.mark.rules("PAGE-001")
+def test_limit_above_the_maximum_is_rejected(client: ApiClient) -> None:
+    status_is(client, client.request("GET", PATH, params={"limit": 501}), (400,), "PAGE-001", "limit is at most 500")
+
+
+def _listed(client: ApiClient, params: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
+    collected: list[dict[str, Any]] = []
+    exchange = None
+    for exchange, page in walk(client, params, 500, 50):
+        collected += page
+    return exchange, collected
+
+
+@pytest.mark.rules("FILTER-001")
+@hsettings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(data=st.data())
+def test_each_filter_selects_exactly_the_matching_objects(
+    client: ApiClient, created: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    values = {f: [o[f] for o in created] for f in ("customer_id", "document_number", "created_at", "updated_at", "last_synced_at")}
+    chosen = data.draw(queries.filters(resource="invoice_credit_memos", values=values, max_conditions=2))
+    exchange, listed = _listed(client, {"filter": chosen.render()})
+    returned = {o["id"] for o in listed}
+    for obj in created:
+        expected = querymodel.matches(chosen, obj)
+        if expected != (obj["id"] in returned):
+            raise violation("FILTER-001", expected=f"{obj['id']} {'in' if expected else 'not in'} the result of {chosen.render()}",
+                            received=f"{obj['id']} {'in' if not expected else 'not in'} it",
+                            reproduction=exchange.reproduction(client.redactor))
+    for obj in listed:
+        if not querymodel.matches(chosen, obj):
+            raise violation("FILTER-001", expected=f"only objects matching {chosen.render()}", received=f"{obj['id']} does not match",
+                            reproduction=exchange.reproduction(client.redactor))
+
+
+@pytest.mark.rules("FILTER-002")
+@hsettings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(bad=queries.bad_filters(resource="invoice_credit_memos"))
+def test_malformed_filter_is_rejected(client: ApiClient, bad: str) -> None:
+    status_is(client, client.request("GET", PATH, params={"filter": bad}), (400,), "FILTER-002", f"{bad!r} is not a valid filter")
+
+
+@pytest.mark.rules("SORT-001")
+@pytest.mark.parametrize("field", ["created_at", "document_number", "customer_id", "updated_at"])
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+def test_sort_orders_in_the_direction_asked(client: ApiClient, created: list[dict[str, Any]], tag: str, field: str, direction: str) -> None:
+    exchange, listed = _listed(client, {"filter": f'document_number~"{tag}-q"', "sort": f"{field} {direction}"})
+    ours = {o["id"] for o in created}
+    got = [o["id"] for o in listed if o["id"] in ours]
+    want = [o["id"] for o in querymodel.expected_order([o for o in listed if o["id"] in ours], field, direction)]
+    same(client, exchange, "SORT-001", f"order by {field} {direction}", want, got)
+
+
+@pytest.mark.rules("EXPAND-001")
+def test_expand_includes_platform_data_and_its_absence_leaves_it_out(client: ApiClient, created: list[dict[str, Any]]) -> None:
+    memo_id = created[0]["id"]
+    exchange = client.request("GET", f"{PATH}/{memo_id}", params={"expand": "platform_data"})
+    body = status_is(client, exchange, (200,), "EXPAND-001", "fetch with expand")
+    same(client, exchange, "EXPAND-001", "platform_data present", True, "platform_data" in body["invoice_credit_memo"])
+    exchange = client.request("GET", f"{PATH}/{memo_id}")
+    body = status_is(client, exchange, (200,), "EXPAND-001", "fetch without expand")
+    same(client, exchange, "EXPAND-001", "platform_data present", False, "platform_data" in body["invoice_credit_memo"])
+
+
+@pytest.mark.rules("IDTYPE-001")
+def test_id_type_platform_fetches_by_platform_id(client: ApiClient, created: list[dict[str, Any]]) -> None:
+    memo = created[1]
+    exchange = client.request("GET", f"{PATH}/{memo['platform_id']}", params={"id_type": "platform"})
+    body = status_is(client, exchange, (200,), "IDTYPE-001", "the platform id names the memo")
+    same(client, exchange, "IDTYPE-001", "id", memo["id"], body["invoice_credit_memo"].get("id"))
+
+
+def _ms(timestamp: str) -> int:
+    return int(datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+@pytest.mark.rules("DEPRECATED-001")
+def test_deprecated_millisecond_bounds_are_honoured(client: ApiClient, created: list[dict[str, Any]], tag: str) -> None:
+    newest = max(created, key=lambda o: o["updated_at"])
+    oldest = min(created, key=lambda o: o["updated_at"])
+    exchange, listed = _listed(client, {"filter": f'document_number~"{tag}-q"', "updated_at_min": _ms(newest["updated_at"])})
+    same(client, exchange, "DEPRECATED-001", f"newest memo within updated_at_min", True, newest["id"] in {o["id"] for o in listed})
+    exchange, listed = _listed(client, {"filter": f'document_number~"{tag}-q"', "updated_at_max": _ms(oldest["updated_at"]) - 1})
+    same(client, exchange, "DEPRECATED-001", "objects updated after updated_at_max", [],
+         [o["id"] for o in listed if _ms(o["updated_at"]) > _ms(oldest["updated_at"]) - 1])

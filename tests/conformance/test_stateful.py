@@ -1,0 +1,187 @@
+"""Stateful workflows against the model ledger: create, apply, revert, update, delete, and compare everything."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings as hsettings, strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+
+from conformance.client import ApiClient
+from conformance.expect import amount, invoice_matches, memo_matches, same, status_is
+from conformance.fixtures import Fixtures
+from conformance.ledger import Ledger, Memo, Target
+from conformance.settings import Settings
+from strategies import allocations, documents
+
+ICM, BCM = "invoice_credit_memo", "bill_credit_memo"
+PATHS = {ICM: "/accounting/invoice_credit_memos", BCM: "/accounting/bill_credit_memos"}
+
+
+def _lines_total(lines: list[dict[str, Any]]) -> Decimal:
+    return sum((Decimal(str(line["total_amount"])) for line in lines), Decimal(0))
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    """Drives the target through credit workflows while the model predicts every outcome."""
+
+    client: ApiClient
+    fixtures: Fixtures
+    tag: str
+
+    memos = Bundle("memos")
+    invoices = Bundle("invoices")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ledger = Ledger()
+        self.touched: set[str] = set()
+
+    @initialize()
+    def know_the_bills(self) -> None:
+        for bill in self.fixtures.bills:
+            self.ledger.add_target(Target(bill.id, Decimal(str(bill.total_amount)), bill.currency_code, bill.vendor_id,
+                                          Decimal(str(bill.amount_due))))
+
+    # ----------------------------------------------------------------- creates
+    def _create_memo(self, kind: str, body: dict[str, Any]) -> str:
+        exchange = self.client.request("POST", PATHS[kind], body=body)
+        created = status_is(self.client, exchange, (200,), "WRITE-001", f"a valid {kind} is created")[kind]
+        attrs = body[kind]
+        total = _lines_total(attrs["line_items"])
+        party = attrs["customer_id"] if kind == ICM else attrs["vendor_id"]
+        same(self.client, exchange, "WRITE-001", f"created {kind} total_amount", total, amount(created.get("total_amount")))
+        same(self.client, exchange, "WRITE-001", f"created {kind} currency_code", attrs["currency_code"], created.get("currency_code"))
+        self.ledger.add_memo(Memo(kind, created["id"], total, attrs["currency_code"], party))  # type: ignore[arg-type]
+        return str(created["id"])
+
+    @rule(target=memos, data=st.data())
+    def create_invoice_credit_memo(self, data: st.DataObject) -> str:
+        return self._create_memo(ICM, data.draw(documents.invoice_credit_memo_creates(fixtures=self.fixtures, tag=self.tag)))
+
+    @rule(target=memos, data=st.data())
+    def create_bill_credit_memo(self, data: st.DataObject) -> str:
+        return self._create_memo(BCM, data.draw(documents.bill_credit_memo_creates(fixtures=self.fixtures, tag=self.tag)))
+
+    @rule(target=invoices, data=st.data())
+    def create_invoice(self, data: st.DataObject) -> str:
+        body = data.draw(documents.invoice_creates(fixtures=self.fixtures, tag=self.tag))
+        exchange = self.client.request("POST", "/accounting/invoices", body=body)
+        created = status_is(self.client, exchange, (200,), "WRITE-001", "a valid invoice is created")["invoice"]
+        total = amount(created.get("total_amount"))
+        same(self.client, exchange, "WRITE-001", "created invoice sub_total", _lines_total(body["invoice"]["line_items"]),
+             amount(created.get("sub_total")))
+        assert total is not None
+        self.ledger.add_target(Target(created["id"], total, body["invoice"]["currency_code"], body["invoice"]["customer_id"], total))
+        return str(created["id"])
+
+    # ------------------------------------------------------------ applications
+    @rule(memo_id=memos, data=st.data())
+    def apply_credit(self, memo_id: str, data: st.DataObject) -> None:
+        memo = self.ledger.memos.get(memo_id)
+        if memo is None:
+            return
+        candidates = [t for t in self.ledger.targets.values()
+                      if (t.id in self.fixtures.bill_ids) == (memo.kind == BCM) and t.party == memo.party
+                      and t.currency == memo.currency and t.due > 0]
+        if not candidates:
+            return
+        chosen = data.draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=3, unique_by=lambda t: t.id))
+        targets = [(t.id, t.due) for t in chosen]
+        mode = data.draw(st.sampled_from(["under", "exact", "over"]))
+        if mode == "exact" and sum(d for _, d in targets) < memo.remaining or memo.remaining == 0 and mode != "over":
+            mode = "over"
+        plan = data.draw(allocations.allocation_plans(remaining=memo.remaining, targets=targets, mode=mode,
+                                                      currency=memo.currency))
+        prediction = self.ledger.predict_application(memo_id, plan)
+        if memo.kind == ICM:
+            body = {"invoice_credit_application": {"invoice_credit_memo_id": memo_id, "linked_invoices": [
+                {"id": target_id, "allocated_amount": str(value)} for target_id, value in plan]}}
+            path = "/accounting/invoice_credit_applications"
+        else:
+            body = {"bill_credit_application": {"bill_credit_memo_id": memo_id, "linked_bills": [
+                {"id": target_id, "allocated_amount": str(value)} for target_id, value in plan]}}
+            path = "/accounting/bill_credit_applications"
+        exchange = self.client.request("POST", path, body=body)
+        if prediction.accepted:
+            status_is(self.client, exchange, (200,), "APPLY-001", "the application fits the remaining and due amounts")
+            self.ledger.apply(memo_id, plan)
+        else:
+            status_is(self.client, exchange, (400,), "APPLY-002", f"the application must be refused: {prediction.reason}")
+        self._compare(memo_id, [t for t, _ in plan], "APPLY-001" if prediction.accepted else "APPLY-002")
+
+    @precondition(lambda self: any(m.kind == BCM and m.links for m in self.ledger.memos.values()))
+    @rule(data=st.data())
+    def revert_bill_credit(self, data: st.DataObject) -> None:
+        memo = data.draw(st.sampled_from(sorted((m for m in self.ledger.memos.values() if m.kind == BCM and m.links),
+                                                key=lambda m: m.id)))
+        bill_id = data.draw(st.sampled_from(sorted(memo.links)))
+        exchange = self.client.request("POST", "/accounting/bill_credit_applications/unapply", body={
+            "bill_credit_unapplication": {"bill_credit_memo_id": memo.id, "bill_id": bill_id}})
+        status_is(self.client, exchange, (200,), "APPLY-003", "the memo has credit applied to that bill")
+        self.ledger.revert(memo.id, bill_id)
+        self._compare(memo.id, [bill_id], "APPLY-003")
+
+    # ------------------------------------------------------- updates, deletes
+    @rule(memo_id=memos, data=st.data())
+    def update_memo_lines(self, memo_id: str, data: st.DataObject) -> None:
+        memo = self.ledger.memos.get(memo_id)
+        if memo is None:
+            return
+        make = documents.invoice_credit_memo_updates if memo.kind == ICM else documents.bill_credit_memo_updates
+        body = data.draw(make(fixtures=self.fixtures, tag=self.tag, currency=memo.currency))
+        lines = body[memo.kind].get("line_items")
+        new_total = _lines_total(lines) if lines else memo.total
+        body[memo.kind].pop("currency_code", None)
+        body[memo.kind].pop("customer_id" if memo.kind == ICM else "vendor_id", None)
+        prediction = self.ledger.predict_total_change(memo_id, new_total)
+        exchange = self.client.request("PATCH", f"{PATHS[memo.kind]}/{memo_id}", body=body)
+        if prediction.accepted:
+            status_is(self.client, exchange, (200,), "WRITE-002", "the update keeps the total above the amount applied")
+            memo.total = new_total
+        else:
+            status_is(self.client, exchange, (400,), "WRITE-002", f"the update must be refused: {prediction.reason}")
+        self._compare(memo_id, [], "WRITE-002")
+
+    @rule(memo_id=memos)
+    def delete_memo(self, memo_id: str) -> None:
+        memo = self.ledger.memos.get(memo_id)
+        if memo is None:
+            return
+        prediction = self.ledger.predict_delete(memo_id)
+        exchange = self.client.request("DELETE", f"{PATHS[memo.kind]}/{memo_id}")
+        if not prediction.accepted:
+            status_is(self.client, exchange, (400,), "WRITE-003", f"the delete must be refused: {prediction.reason}")
+            self._compare(memo_id, [], "WRITE-003")
+            return
+        status_is(self.client, exchange, (200,), "WRITE-003", "a memo without applications can be deleted")
+        gone = self.client.request("GET", f"{PATHS[memo.kind]}/{memo_id}")
+        status_is(self.client, gone, (404, 410), "WRITE-003", "a deleted memo is gone")
+        self.ledger.delete(memo_id)
+
+    # ------------------------------------------------------------- comparison
+    def _compare(self, memo_id: str, target_ids: list[str], rule_id: str) -> None:
+        if memo_id in self.ledger.memos:
+            memo_matches(self.client, self.ledger.memos[memo_id], rule_id)
+        for target_id in target_ids:
+            if target_id not in self.fixtures.bill_ids:
+                invoice_matches(self.client, self.ledger.targets[target_id], rule_id)
+
+    @invariant()
+    def model_is_consistent(self) -> None:
+        for memo in self.ledger.memos.values():
+            assert 0 <= memo.remaining <= memo.total, "the model itself broke a money rule"
+
+
+@pytest.mark.rules("STATE-001", "APPLY-001", "APPLY-002", "APPLY-003", "WRITE-001", "WRITE-002", "WRITE-003")
+def test_credit_workflows_match_the_model_ledger(client: ApiClient, fixtures: Fixtures, tag: str, settings: Settings) -> None:
+    LedgerMachine.client, LedgerMachine.fixtures, LedgerMachine.tag = client, fixtures, tag
+    run_state_machine_as_test(LedgerMachine, settings=hsettings(
+        max_examples=settings.profile.stateful_examples,
+        stateful_step_count=settings.profile.stateful_steps,
+        deadline=None, database=None, derandomize=False,
+        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+    ))

@@ -1,0 +1,172 @@
+"""Write semantics: echo, persist, delete, refuse over-applications, idempotency, async jobs, auth."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from conformance.client import ApiClient
+from conformance.expect import RESOURCES, amount, fetch, same, status_is
+from conformance.failures import violation
+from conformance.fixtures import Fixtures
+from tests.conformance import builders
+
+
+def _create(client: ApiClient, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    exchange = client.request("POST", RESOURCES[kind], body=body)
+    return status_is(client, exchange, (200,), "WRITE-001", f"a valid {kind} is created")[kind]
+
+
+@pytest.mark.rules("WRITE-001")
+@pytest.mark.parametrize("kind", ["invoice_credit_memo", "bill_credit_memo", "invoice", "customer_refund"])
+def test_create_echoes_its_input_and_can_be_fetched(client: ApiClient, fixtures: Fixtures, tag: str, kind: str) -> None:
+    body = getattr(builders, kind)(fixtures, tag, amounts=("10.25", "4.75"))
+    created = _create(client, kind, body)
+    exchange, fetched = fetch(client, kind, created["id"], "WRITE-001")
+    for field, sent in body[kind].items():
+        if field != "line_items":
+            same(client, exchange, "WRITE-001", f"{kind}.{field}", sent, fetched.get(field))
+    same(client, exchange, "WRITE-001", f"{kind}.total_amount", Decimal("15.00"), amount(fetched.get("total_amount")))
+    same(client, exchange, "WRITE-001", f"{kind} line count", 2, len(fetched.get("line_items") or []))
+
+
+@pytest.mark.rules("WRITE-002")
+def test_update_persists_sent_fields_keeps_others_and_moves_updated_at(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
+    created = _create(client, "invoice_credit_memo", builders.credit_memo(fixtures, tag))
+    time.sleep(0.002)
+    exchange = client.request("PATCH", f"{RESOURCES['invoice_credit_memo']}/{created['id']}",
+                              body={"invoice_credit_memo": {"memo": f"updated {tag}"}})
+    status_is(client, exchange, (200,), "WRITE-002", "a valid update is accepted")
+    exchange, fetched = fetch(client, "invoice_credit_memo", created["id"], "WRITE-002")
+    same(client, exchange, "WRITE-002", "memo", f"updated {tag}", fetched.get("memo"))
+    same(client, exchange, "WRITE-002", "document_number (not sent)", created["document_number"], fetched.get("document_number"))
+    if not (fetched.get("updated_at") or "") > (created.get("updated_at") or ""):
+        raise violation("WRITE-002", expected=f"updated_at after {created.get('updated_at')}",
+                        received=f"updated_at = {fetched.get('updated_at')}", reproduction=exchange.reproduction(client.redactor))
+
+
+@pytest.mark.rules("WRITE-003")
+@pytest.mark.parametrize("kind", ["invoice_credit_memo", "bill_credit_memo"])
+def test_deleted_memo_is_unreachable_and_unlisted(client: ApiClient, fixtures: Fixtures, tag: str, kind: str) -> None:
+    number = f"{tag}-del-{kind}"
+    body = getattr(builders, "credit_memo" if kind == "invoice_credit_memo" else "bill_credit_memo")(fixtures, tag)
+    body[kind]["document_number"] = number
+    created = _create(client, kind, body)
+    status_is(client, client.request("DELETE", f"{RESOURCES[kind]}/{created['id']}"), (200,), "WRITE-003", "delete succeeds")
+    gone = client.request("GET", f"{RESOURCES[kind]}/{created['id']}")
+    status_is(client, gone, (404, 410), "WRITE-003", "a deleted object is gone")
+    listed = client.request("GET", RESOURCES[kind], params={"filter": f'document_number="{number}"'})
+    page = status_is(client, listed, (200,), "WRITE-003", "the list answers")
+    same(client, listed, "WRITE-003", "deleted object listed", [], [o["id"] for o in page[f"{kind}s"]])
+
+
+def _memo_and_invoice(client: ApiClient, fixtures: Fixtures, tag: str, memo: str, due: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    return (_create(client, "invoice_credit_memo", builders.credit_memo(fixtures, tag, amounts=(memo,))),
+            _create(client, "invoice", builders.invoice(fixtures, tag, amounts=(due,))))
+
+
+def _unchanged(client: ApiClient, memo: dict[str, Any], inv: dict[str, Any]) -> None:
+    exchange, after = fetch(client, "invoice_credit_memo", memo["id"], "APPLY-002")
+    same(client, exchange, "APPLY-002", "remaining_amount after a refused application",
+         amount(memo["remaining_amount"]), amount(after.get("remaining_amount")))
+    exchange, after = fetch(client, "invoice", inv["id"], "APPLY-002")
+    same(client, exchange, "APPLY-002", "amount_due after a refused application", amount(inv["amount_due"]), amount(after.get("amount_due")))
+
+
+@pytest.mark.rules("APPLY-002")
+@pytest.mark.parametrize("allocated", ["10.01", "0", "-1.00", 0])
+def test_over_or_non_positive_application_is_rejected_and_changes_nothing(
+    client: ApiClient, fixtures: Fixtures, tag: str, allocated: Any
+) -> None:
+    memo, inv = _memo_and_invoice(client, fixtures, tag, "10.00", "50.00")
+    exchange = client.request("POST", "/accounting/invoice_credit_applications",
+                              body=builders.icm_application(memo["id"], (inv["id"], allocated)))
+    status_is(client, exchange, (400,), "APPLY-002", f"allocating {allocated} of a 10.00 memo is refused")
+    _unchanged(client, memo, inv)
+
+
+@pytest.mark.rules("APPLY-002")
+def test_application_across_currencies_is_rejected(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
+    memo = _create(client, "invoice_credit_memo", builders.credit_memo(fixtures, tag, currency="EUR"))
+    inv = _create(client, "invoice", builders.invoice(fixtures, tag))
+    exchange = client.request("POST", "/accounting/invoice_credit_applications",
+                              body=builders.icm_application(memo["id"], (inv["id"], "1.00")))
+    status_is(client, exchange, (400,), "APPLY-002", "an EUR memo cannot pay a USD invoice")
+    _unchanged(client, memo, inv)
+
+
+@pytest.mark.rules("APPLY-001")
+def test_application_moves_money_on_both_sides(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
+    memo, inv = _memo_and_invoice(client, fixtures, tag, "10.00", "25.00")
+    exchange = client.request("POST", "/accounting/invoice_credit_applications",
+                              body=builders.icm_application(memo["id"], (inv["id"], 4.5)))
+    status_is(client, exchange, (200,), "APPLY-001", "4.50 of a 10.00 memo fits a 25.00 invoice")
+    exchange, after = fetch(client, "invoice_credit_memo", memo["id"], "APPLY-001")
+    same(client, exchange, "APPLY-001", "memo remaining_amount", Decimal("5.5"), amount(after.get("remaining_amount")))
+    same(client, exchange, "APPLY-001", "memo status", "PARTIALLY_APPLIED", after.get("status"))
+    exchange, after = fetch(client, "invoice", inv["id"], "APPLY-001")
+    same(client, exchange, "APPLY-001", "invoice amount_due", Decimal("20.5"), amount(after.get("amount_due")))
+    same(client, exchange, "APPLY-001", "invoice status", "partially_paid", after.get("status"))
+
+
+@pytest.mark.rules("APPLY-003")
+def test_revert_restores_the_bill_credit_memo(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
+    memo = _create(client, "bill_credit_memo", builders.bill_credit_memo(fixtures, tag))
+    bill = fixtures.bills_for(memo["vendor_id"])[0]
+    exchange = client.request("POST", "/accounting/bill_credit_applications", body=builders.bcm_application(memo["id"], (bill.id, "3.00")))
+    status_is(client, exchange, (200,), "APPLY-001", "3.00 of a 10.00 memo fits the bill")
+    exchange = client.request("POST", "/accounting/bill_credit_applications/unapply",
+                              body={"bill_credit_unapplication": {"bill_credit_memo_id": memo["id"], "bill_id": bill.id}})
+    status_is(client, exchange, (200,), "APPLY-003", "the application can be reverted")
+    exchange, after = fetch(client, "bill_credit_memo", memo["id"], "APPLY-003")
+    same(client, exchange, "APPLY-003", "remaining_amount", Decimal("10"), amount(after.get("remaining_amount")))
+    same(client, exchange, "APPLY-003", "linked_bills", [], after.get("linked_bills"))
+    same(client, exchange, "APPLY-003", "status", "open", after.get("status"))
+
+
+@pytest.mark.rules("IDEM-001")
+def test_idempotent_replay_returns_the_first_result_and_reuse_is_409(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
+    key = {"Idempotency-Key": f"{tag}-{uuid.uuid4()}"}
+    body = builders.credit_memo(fixtures, tag)
+    first = client.request("POST", RESOURCES["invoice_credit_memo"], body=body, headers=key)
+    created = status_is(client, first, (200,), "IDEM-001", "the first request is accepted")["invoice_credit_memo"]
+    again = client.request("POST", RESOURCES["invoice_credit_memo"], body=body, headers=key)
+    replayed = status_is(client, again, (200,), "IDEM-001", "the replay answers the first outcome")["invoice_credit_memo"]
+    same(client, again, "IDEM-001", "replayed id", created["id"], replayed.get("id"))
+    other = builders.credit_memo(fixtures, tag, amounts=("99.00",))
+    conflict = client.request("POST", RESOURCES["invoice_credit_memo"], body=other, headers=key)
+    status_is(client, conflict, (409,), "IDEM-001", "the same key with another body is refused")
+
+
+@pytest.mark.rules("ASYNC-001")
+def test_async_write_yields_a_job_whose_result_matches_the_sync_one(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
+    body = {**builders.credit_memo(fixtures, tag, amounts=("7.00",)), "response_mode": "async"}
+    exchange = client.request("POST", RESOURCES["invoice_credit_memo"], body=body)
+    handle = status_is(client, exchange, (200,), "ASYNC-001", "an async write is accepted")
+    if "async_response" not in (handle or {}):
+        raise violation("ASYNC-001", expected="an async_response", received=str(handle)[:300],
+                        reproduction=exchange.reproduction(client.redactor))
+    job_id = handle["async_response"]["id"]
+    deadline = time.monotonic() + 10
+    while True:
+        polled = client.request("GET", f"/jobs/{job_id}")
+        job = status_is(client, polled, (200,), "ASYNC-001", "the job can be fetched")
+        if job.get("status") in ("success", "partial_success", "failure") or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    same(client, polled, "ASYNC-001", "job status", "success", job.get("status"))
+    result = (job.get("response") or {}).get("body") or {}
+    memo = result.get("invoice_credit_memo") or {}
+    same(client, polled, "ASYNC-001", "job result total_amount", Decimal("7"), amount(memo.get("total_amount")))
+    fetch(client, "invoice_credit_memo", memo.get("id", "missing"), "ASYNC-001")
+
+
+@pytest.mark.rules("AUTH-001")
+@pytest.mark.parametrize("token", [None, "not-a-token"])
+def test_missing_or_unknown_access_token_is_401(client: ApiClient, token: str | None) -> None:
+    exchange = client.request("GET", RESOURCES["invoice"], token=None, params={"access_token": token})
+    status_is(client, exchange, (401,), "AUTH-001", "the token is missing or unknown")
