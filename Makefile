@@ -4,6 +4,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
+# make conformance [TARGET=url] [ACCESS_TOKEN=..] [FIXTURES=file] [PROFILE=quick|default|thorough] [SEED=n] [REPORT_DIR=reports]
+CONFORMANCE_ARGS = $(if $(TARGET),--target '$(TARGET)') $(if $(ACCESS_TOKEN),--access-token '$(ACCESS_TOKEN)') \
+	$(if $(FIXTURES),--fixtures '$(FIXTURES)') $(if $(PROFILE),--profile '$(PROFILE)') $(if $(SEED),--seed '$(SEED)') \
+	$(if $(REPORT_DIR),--report-dir '$(REPORT_DIR)') $(if $(PLATFORM),--platform '$(PLATFORM)')
+
 .PHONY: install test validate spec-diff conformance serve bench-server clean
 
 $(STAMP): pyproject.toml
@@ -24,8 +29,15 @@ spec-diff: $(STAMP)
 	@test -n "$(BASE)" || { echo "usage: make spec-diff BASE=<git ref>"; exit 2; }
 	$(PY) -m conformance.specdiff --base $(BASE) openapi/openapi.yaml
 
+conformance: $(STAMP)
+	$(PY) -m conformance $(CONFORMANCE_ARGS)
+
 serve: $(STAMP)
-	$(PY) -m reference_server --host 127.0.0.1 --port 8900 --db $${DB:-reference.db} $(if $(ACCESS_TOKEN),--access-token $(ACCESS_TOKEN))
+	$(PY) -m reference_server --host 127.0.0.1 --port 8900 --db $${DB:-reference.db} \
+		$(if $(ACCESS_TOKEN),--access-token '$(ACCESS_TOKEN)') $(if $(FAULT),--fault '$(FAULT)')
+
+bench-server: $(STAMP)
+	$(PY) -m reference_server.bench
 
 clean:
 	rm -rf $(VENV) reports *.db
