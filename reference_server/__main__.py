@@ -1,0 +1,31 @@
+"""`python -m reference_server --host H --port P --db PATH [--access-token T]`"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+import uvicorn
+
+from reference_server.app import Settings, create_app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and serve until stopped."""
+    parser = argparse.ArgumentParser(prog="reference_server", description="The reference server of the accounting contract.")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8900, help="TCP port (default 8900)")
+    parser.add_argument("--db", default=":memory:", help="SQLite database file, or :memory:")
+    parser.add_argument("--access-token", default=None, help="the access token of the connection (default from fixtures.json)")
+    parser.add_argument("--fixtures", default=None, help="reference data to seed (default reference_server/fixtures.json)")
+    options = parser.parse_args(argv)
+    if not 0 < options.port < 65536:
+        parser.error(f"--port must be between 1 and 65535, got {options.port}")
+    app = create_app(Settings(db_path=options.db, access_token=options.access_token, fixtures_path=options.fixtures))
+    uvicorn.run(app, host=options.host, port=options.port, log_level="warning", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""The HTTP layer: routing, authentication, validation against the contract, idempotency and async jobs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from reference_server import money, records, timestamps
+from reference_server.errors import ApiError, conflict, internal, too_large, unauthorized
+from reference_server.handlers import HANDLERS, Call
+from reference_server.service import Service
+from reference_server.store import Database, load_fixtures, open_db
+from reference_server.validation import Contract, InvalidRequest, parse_json
+
+log = logging.getLogger("reference_server")
+MAX_BODY = 1024 * 1024
+WRITES = ("POST", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the server needs to start."""
+
+    db_path: str = ":memory:"
+    access_token: str | None = None  # None: the fixtures' token
+    fixtures_path: str | None = None
+
+
+def _json(status: int, body: Any, headers: dict[str, str], background: BackgroundTask | None = None) -> Response:
+    return Response(money.dumps(body), status_code=status, media_type="application/json", headers=headers,
+                    background=background)
+
+
+class Api:
+    """One instance per app: the contract, the service and the request pipeline."""
+
+    def __init__(self, db: Database, contract: Contract) -> None:
+        self.db = db
+        self.contract = contract
+        self.service = Service(db)
+        self.routes = [(method, template, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"))
+                       for method, template in contract.operations]
+
+    async def __call__(self, request: Request) -> Response:
+        """Answer one request; every answer carries X-Rutter-Request-ID and bad input never reaches a 500."""
+        headers = {"X-Rutter-Request-ID": str(uuid.uuid4())}
+        try:
+            status, body, extra, task = await self._handle(request)
+            headers.update(extra)
+            return _json(status, body, headers, task)
+        except ApiError as exc:
+            if exc.status == 405:
+                headers["Allow"] = exc.message.split(": ", 1)[1]
+            return _json(exc.status, exc.body(), headers)
+        except Exception:  # a fault of ours: log it, leak nothing
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            return _json(500, internal().body(), headers)
+
+    def _route(self, method: str, path: str) -> tuple[str, dict[str, str]]:
+        allowed = []
+        for route_method, template, pattern in self.routes:
+            match = pattern.match(path)
+            if match:
+                if route_method == method:
+                    return template, match.groupdict()
+                allowed.append(route_method)
+        if allowed:
+            raise ApiError(405, "INVALID_REQUEST", "METHOD_NOT_ALLOWED", f"allowed: {', '.join(sorted(allowed))}")
+        raise ApiError(404, "NOT_FOUND", "ENDPOINT_NOT_FOUND", f"There is no endpoint {method} {path}.")
+
+    async def _handle(self, request: Request) -> tuple[int, Any, dict[str, str], BackgroundTask | None]:
+        template, path_params = self._route(request.method, request.url.path)
+        operation = self.contract.operations[(request.method, template)]
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            raise too_large(MAX_BODY)
+        token = request.query_params.get("access_token")
+        connection = self.service.connection(token) if token else None
+        if connection is None:
+            raise unauthorized()
+        try:
+            params = self.contract.validate_parameters(operation, {
+                "query": dict(request.query_params), "path": path_params, "header": dict(request.headers)})
+            body = parse_json(raw) if raw.strip() else None
+            if body is None and operation.body_required:
+                raise InvalidRequest("body", "a JSON body is required", "MISSING_BODY")
+            self.contract.validate_body(operation, body if body is not None else {})
+        except InvalidRequest as exc:
+            raise ApiError(400, "INVALID_REQUEST", exc.code, str(exc)) from None
+        call = Call(operation.operation_id, path_params, params, body or {}, connection, template)
+        handler = HANDLERS[operation.operation_id]
+        if request.method not in WRITES or operation.operation_id == "getJob":
+            status, result = handler(self.service, call)
+            return status, result, {}, None
+        return self._write(request, call, handler, raw)
+
+    def _write(self, request: Request, call: Call, handler: Callable[[Service, Call], tuple[int, Any]],
+               raw: bytes) -> tuple[int, Any, dict[str, str], BackgroundTask | None]:
+        key = request.headers.get("idempotency-key")
+        mode = call.body.get("response_mode")
+        job_id = str(uuid.uuid4())
+        job_request = {"method": request.method, "url": request.url.path, "body": call.body, "idempotency_key": key}
+        fingerprint = hashlib.sha256(b"|".join([
+            request.method.encode(), request.url.path.encode(),
+            str(sorted((k, v) for k, v in request.query_params.items() if k != "access_token")).encode(), raw,
+        ])).hexdigest()
+        with self.db.write() as conn:  # the key check, the write and the stored outcome are one transaction
+            if key:
+                stored = records.get_idempotent(conn, call.connection["id"], key)
+                if stored is not None:
+                    if stored[0] != fingerprint:
+                        raise conflict()
+                    outcome = stored[1]
+                    return outcome["status"], outcome["body"], {"Idempotent-Replayed": "true", **outcome["headers"]}, None
+            if mode == "async":
+                job = {"id": job_id, "status": "pending", "request": job_request}
+                records.save_job(conn, job, timestamps.now_ms())
+                status, body = 200, {"async_response": {"id": job_id, "response_url": f"/jobs/{job_id}", "status": "pending"}}
+                task = BackgroundTask(self._run_job, job, call, handler)
+            else:
+                status, body = handler(self.service, call)
+                records.save_job(conn, {"id": job_id, "status": "success", "request": job_request,
+                                        "response": {"http_status": status, "body": body}}, timestamps.now_ms())
+                task = None
+            headers = {"X-Rutter-Job-ID": job_id}
+            if key:
+                records.put_idempotent(conn, call.connection["id"], key, fingerprint,
+                                       {"status": status, "body": body, "headers": headers}, timestamps.now_ms())
+            return status, body, headers, task
+
+    def _run_job(self, job: dict[str, Any], call: Call, handler: Callable[[Service, Call], tuple[int, Any]]) -> None:
+        try:
+            status, body = handler(self.service, call)
+            job.update(status="success", response={"http_status": status, "body": body})
+        except ApiError as exc:
+            job.update(status="failure", response={"http_status": exc.status, "body": exc.body()})
+        except Exception:
+            log.exception("async job %s failed", job["id"])
+            job.update(status="failure", response={"http_status": 500, "body": internal().body()})
+        with self.db.write() as conn:
+            records.save_job(conn, job, timestamps.now_ms())
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The ASGI app over a database at settings.db_path, seeded from the fixtures."""
+    fixtures = load_fixtures(settings.fixtures_path) if settings.fixtures_path else load_fixtures()
+    if settings.access_token:
+        fixtures = {**fixtures, "access_token": settings.access_token}
+    api = Api(open_db(settings.db_path, fixtures), Contract())
+
+    async def endpoint(request: Request) -> Response:
+        return await api(request)
+
+    methods = ["GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "OPTIONS"]
+    return Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])

@@ -1,0 +1,114 @@
+"""One function per operation of the contract: typed inputs in, (status, body) out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from reference_server import records
+from reference_server.errors import not_found
+from reference_server.render import render
+from reference_server.service import Service
+
+
+@dataclass(frozen=True)
+class Call:
+    """A validated request."""
+
+    operation_id: str
+    path: dict[str, str]
+    params: dict[str, Any]
+    body: dict[str, Any]
+    connection: dict[str, str]
+    template: str
+
+
+Handler = Callable[[Service, Call], tuple[int, Any]]
+PLURAL = {"invoice_credit_memo": "invoice_credit_memos", "bill_credit_memo": "bill_credit_memos",
+          "invoice": "invoices", "customer_refund": "customer_refunds"}
+
+
+def _expand(call: Call) -> bool:
+    return call.params.get("expand") == "platform_data"
+
+
+def lister(kind: str) -> Handler:
+    """GET /accounting/<kind>s"""
+    def run(service: Service, call: Call) -> tuple[int, Any]:
+        keys = ("cursor", "limit", "filter", "sort", "updated_at_min", "updated_at_max", "last_synced_at_min")
+        page = service.list(kind, {k: None if call.params.get(k) is None else str(call.params[k]) for k in keys})
+        body: dict[str, Any] = {PLURAL[kind]: [render(kind, d, expand=_expand(call)) for d in page.items],
+                                "next_cursor": page.next_cursor, "connection": call.connection}
+        return 200, body
+    return run
+
+
+def fetcher(kind: str) -> Handler:
+    """GET /accounting/<kind>s/{id}"""
+    def run(service: Service, call: Call) -> tuple[int, Any]:
+        doc = service.get(kind, call.path["id"], by_platform_id=call.params.get("id_type") == "platform")
+        return 200, {kind: render(kind, doc, expand=_expand(call)), "connection": call.connection}
+    return run
+
+
+def creator(kind: str) -> Handler:
+    """POST /accounting/<kind>s"""
+    def run(service: Service, call: Call) -> tuple[int, Any]:
+        return 200, {kind: render(kind, service.create(kind, call.body[kind]))}
+    return run
+
+
+def updater(kind: str) -> Handler:
+    """PATCH /accounting/<kind>s/{id}"""
+    def run(service: Service, call: Call) -> tuple[int, Any]:
+        return 200, {kind: render(kind, service.update(kind, call.path["id"], call.body[kind]))}
+    return run
+
+
+def deleter(kind: str) -> Handler:
+    """DELETE /accounting/<kind>s/{id}"""
+    def run(service: Service, call: Call) -> tuple[int, Any]:
+        service.delete(kind, call.path["id"])
+        return 200, {"code": "deleted", "success": True}
+    return run
+
+
+def apply_invoice_credit(service: Service, call: Call) -> tuple[int, Any]:
+    """POST /accounting/invoice_credit_applications"""
+    service.apply_invoice_credit(call.body["invoice_credit_application"])
+    return 200, {"invoice_credit_application": {"success": True}}
+
+
+def apply_bill_credit(service: Service, call: Call) -> tuple[int, Any]:
+    """POST /accounting/bill_credit_applications"""
+    service.apply_bill_credit(call.body["bill_credit_application"])
+    return 200, {"bill_credit_application": {"success": True}}
+
+
+def revert_bill_credit(service: Service, call: Call) -> tuple[int, Any]:
+    """POST /accounting/bill_credit_applications/unapply"""
+    return 200, {"bill_credit_unapplication": service.revert_bill_credit(call.body["bill_credit_unapplication"])}
+
+
+def get_job(service: Service, call: Call) -> tuple[int, Any]:
+    """GET /jobs/{id}"""
+    with service.db.read() as conn:
+        job = records.get_job(conn, call.path["id"])
+    if job is None:
+        raise not_found("job", call.path["id"])
+    return 200, job
+
+
+HANDLERS: dict[str, Handler] = {
+    "listInvoiceCreditMemos": lister("invoice_credit_memo"), "createInvoiceCreditMemo": creator("invoice_credit_memo"),
+    "getInvoiceCreditMemo": fetcher("invoice_credit_memo"), "updateInvoiceCreditMemo": updater("invoice_credit_memo"),
+    "deleteInvoiceCreditMemo": deleter("invoice_credit_memo"), "createInvoiceCreditApplication": apply_invoice_credit,
+    "listBillCreditMemos": lister("bill_credit_memo"), "createBillCreditMemo": creator("bill_credit_memo"),
+    "getBillCreditMemo": fetcher("bill_credit_memo"), "updateBillCreditMemo": updater("bill_credit_memo"),
+    "deleteBillCreditMemo": deleter("bill_credit_memo"), "createBillCreditApplication": apply_bill_credit,
+    "revertBillCreditApplication": revert_bill_credit,
+    "listInvoices": lister("invoice"), "createInvoice": creator("invoice"), "getInvoice": fetcher("invoice"),
+    "updateInvoice": updater("invoice"),
+    "listCustomerRefunds": lister("customer_refund"), "createCustomerRefund": creator("customer_refund"),
+    "getCustomerRefund": fetcher("customer_refund"), "getJob": get_job,
+}

@@ -1,0 +1,66 @@
+"""The wire form of stored documents: decimal strings or JSON numbers per resource, as the contract spells them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Mapping
+
+from reference_server import money
+
+# Fields that are amounts, per kind; the kinds in NUMERIC carry them as JSON numbers, the others as strings.
+TOP = {
+    "invoice_credit_memo": ("remaining_amount", "total_amount"),
+    "bill_credit_memo": ("remaining_amount", "total_amount"),
+    "invoice": ("amount_due", "sub_total", "tax_amount", "total_amount", "total_discount"),
+    "customer_refund": ("total_amount", "discount_amount", "tax_amount"),
+}
+LINE = ("amount", "discount_amount", "discount_percentage", "sub_total", "tax_amount", "unit_amount", "total_amount")
+LINK = {"invoice_credit_memo": ("linked_invoices", "allocated_amount"), "bill_credit_memo": ("linked_bills", "allocated_amount"),
+        "invoice": ("linked_payments", "amount")}
+NUMERIC = ("bill_credit_memo", "customer_refund")
+
+
+def _amount(value: Any, numeric: bool) -> Any:
+    if value is None:
+        return None
+    amount = money.parse_amount(value)
+    return amount if numeric else money.format_amount(amount)
+
+
+def _number(value: Any) -> Any:
+    return None if value is None else money.parse_amount(value)
+
+
+def render(kind: str, doc: Mapping[str, Any], *, expand: bool = False) -> dict[str, Any]:
+    """The object as the API answers it; `platform_data` only with expand=platform_data."""
+    numeric = kind in NUMERIC
+    out = dict(doc)
+    if not expand:
+        out.pop("platform_data", None)
+    for field in TOP[kind]:
+        if field in out:
+            out[field] = _amount(out[field], numeric)
+    lines = []
+    for line in out.get("line_items") or []:
+        line = dict(line)
+        for field in LINE:
+            if field in line:
+                line[field] = _amount(line[field], numeric)
+        if "quantity" in line:
+            line["quantity"] = _number(line["quantity"])
+        if isinstance(line.get("item"), Mapping):
+            item = dict(line["item"])
+            item["quantity"] = _number(item.get("quantity"))
+            item["unit_amount"] = _number(item.get("unit_amount"))
+            line["item"] = item
+        lines.append(line)
+    out["line_items"] = lines
+    if kind in LINK:
+        key, amount_key = LINK[kind]
+        out[key] = [{**link, amount_key: _amount(link[amount_key], numeric)} for link in out.get(key) or []]
+    return out
+
+
+def is_decimal(value: Any) -> bool:
+    """True for the exact amounts render leaves for money.dumps to write as JSON numbers."""
+    return isinstance(value, Decimal)

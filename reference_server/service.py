@@ -1,0 +1,167 @@
+"""The operations of the contract over the store, each write one transaction (BEGIN IMMEDIATE)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any, Mapping
+
+from reference_server import documents, ledger, queries, records, timestamps, totals
+from reference_server.errors import ApiError, invalid, not_found
+from reference_server.store import Database
+
+TABLES = {"invoice_credit_memo": "invoice_credit_memos", "bill_credit_memo": "bill_credit_memos",
+          "invoice": "invoices", "customer_refund": "customer_refunds"}
+WORDS = {"invoice_credit_memo": "invoice credit memo", "bill_credit_memo": "bill credit memo",
+         "invoice": "invoice", "customer_refund": "customer refund"}
+
+
+def _rule(exc: ledger.RuleViolation) -> ApiError:
+    return invalid(exc.code, exc.violation.message)
+
+
+class Service:
+    """Business operations of the reference server; HTTP lives elsewhere."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        with db.read() as conn:
+            row = conn.execute("SELECT id FROM accounts WHERE type = 'accounts_receivable' LIMIT 1").fetchone()
+        self.receivable = row[0] if row else None
+
+    def connection(self, token: str) -> dict[str, str] | None:
+        """The connection an access token names."""
+        with self.db.read() as conn:
+            return records.get_connection(conn, token)
+
+    def _load(self, conn: Any, kind: str, key: str, by_platform_id: bool = False) -> dict[str, Any]:
+        doc = records.get_document(conn, TABLES[kind], key, by_platform_id=by_platform_id)
+        if doc is None:
+            raise not_found(WORDS[kind], key)
+        return doc
+
+    def get(self, kind: str, key: str, *, by_platform_id: bool = False) -> dict[str, Any]:
+        """One document by id or platform id."""
+        with self.db.read() as conn:
+            return self._load(conn, kind, key, by_platform_id)
+
+    def list(self, kind: str, params: Mapping[str, str | None]) -> queries.Page:
+        """One page of documents."""
+        try:
+            query = queries.parse_list_query(TABLES[kind], params)
+        except queries.QueryError as exc:
+            raise invalid(exc.code, str(exc)) from None
+        return queries.list_page(self.db, query)
+
+    def create(self, kind: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a document."""
+        with self.db.write() as conn:
+            number = 10_000_000 + records.next_number(conn, f"platform:{kind}")
+            try:
+                doc = documents.new_document(kind, attrs, platform_number=number, now_ms=records.next_stamp(conn, TABLES[kind]),
+                                             default_account=self.receivable if kind == "invoice" else None)
+            except ledger.RuleViolation as exc:
+                raise _rule(exc) from None
+            records.save_document(conn, TABLES[kind], doc)
+            return doc
+
+    def update(self, kind: str, key: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
+        """PATCH a document: fields sent replace, fields left out persist."""
+        with self.db.write() as conn:
+            doc = self._load(conn, kind, key)
+            previous = timestamps.parse_ms(doc["updated_at"])
+            try:
+                updated = documents.update_document(kind, doc, attrs, now_ms=records.next_stamp(conn, TABLES[kind], previous))
+            except ledger.RuleViolation as exc:
+                raise _rule(exc) from None
+            records.save_document(conn, TABLES[kind], updated)
+            return updated
+
+    def delete(self, kind: str, key: str) -> None:
+        """Delete a memo that has nothing applied."""
+        with self.db.write() as conn:
+            doc = self._load(conn, kind, key)
+            violation = ledger.check_deletable(documents.applied(kind, doc))
+            if violation is not None:
+                raise invalid(violation.code, violation.message)
+            records.delete_document(conn, TABLES[kind], doc["id"])
+
+    def apply_invoice_credit(self, request: Mapping[str, Any]) -> None:
+        """Apply an invoice credit memo to invoices: both sides move in one transaction."""
+        plan = [(link["id"], documents.dec(link["allocated_amount"])) for link in request["linked_invoices"]]
+        with self.db.write() as conn:
+            memo = self._load(conn, "invoice_credit_memo", request["invoice_credit_memo_id"])
+            invoices = {}
+            for invoice_id, _ in plan:
+                if invoice_id not in invoices:
+                    invoices[invoice_id] = self._load(conn, "invoice", invoice_id)
+            targets = {i: ledger.Balance(i, d.get("customer_id"), d.get("currency_code"), documents.dec(d["amount_due"]))
+                       for i, d in invoices.items()}
+            self._check(memo, "invoice_credit_memo", plan, targets, "customer", request)
+            now_ms = records.next_stamp(conn, "invoices", records.next_stamp(conn, "invoice_credit_memos"))
+            now = documents.stamp(now_ms)
+            for invoice_id, amount in plan:
+                memo["linked_invoices"] = totals.add_link(memo["linked_invoices"], {"id": invoice_id}, "allocated_amount", amount)
+                invoice = invoices[invoice_id]
+                invoice["linked_payments"] = totals.add_link(
+                    invoice["linked_payments"], {"id": memo["id"], "type": "INVOICE_CREDIT_MEMO"}, "amount", amount, {"date": now})
+                documents.refresh("invoice", invoice)
+                invoice["updated_at"] = invoice["last_synced_at"] = now
+                records.save_document(conn, "invoices", invoice)
+                records.record_application(conn, "invoice", memo["id"], invoice_id, amount, now_ms)
+            documents.refresh("invoice_credit_memo", memo)
+            memo["allocated_at"] = memo["updated_at"] = memo["last_synced_at"] = now
+            records.save_document(conn, "invoice_credit_memos", memo)
+
+    def apply_bill_credit(self, request: Mapping[str, Any]) -> None:
+        """Apply a bill credit memo to bills: the memo and each bill's open amount move together."""
+        plan = [(link["id"], documents.dec(link["allocated_amount"])) for link in request["linked_bills"]]
+        with self.db.write() as conn:
+            memo = self._load(conn, "bill_credit_memo", request["bill_credit_memo_id"])
+            bills = {}
+            for bill_id, _ in plan:
+                bill = records.get_reference(conn, "bills", bill_id)
+                if bill is None:
+                    raise not_found("bill", bill_id)
+                bills[bill_id] = bill
+            targets = {i: ledger.Balance(i, b["vendor_id"], b["currency_code"], documents.dec(b["amount_due"])) for i, b in bills.items()}
+            self._check(memo, "bill_credit_memo", plan, targets, "vendor", request)
+            now_ms = records.next_stamp(conn, "bill_credit_memos")
+            now = documents.stamp(now_ms)
+            for bill_id, amount in plan:
+                memo["linked_bills"] = totals.add_link(memo["linked_bills"], {"id": bill_id}, "allocated_amount", amount,
+                                                       {"allocated_date": now})
+                records.set_bill_amount_due(conn, bill_id, targets[bill_id].open_amount - amount)
+                records.record_application(conn, "bill", memo["id"], bill_id, amount, now_ms)
+            documents.refresh("bill_credit_memo", memo)
+            memo["updated_at"] = memo["last_synced_at"] = now
+            records.save_document(conn, "bill_credit_memos", memo)
+
+    def _check(self, memo: Mapping[str, Any], kind: str, plan: list[tuple[str, Decimal]],
+               targets: Mapping[str, ledger.Balance], side: str, request: Mapping[str, Any]) -> None:
+        party = "customer_id" if side == "customer" else "vendor_id"
+        balance = ledger.Balance(memo["id"], memo.get(party), memo.get("currency_code"), documents.dec(memo["remaining_amount"]))
+        violation = ledger.check_application(
+            balance, [ledger.Allocation(t, a) for t, a in plan], targets, side,  # type: ignore[arg-type]
+            currency_code=request.get("currency_code"), party_id=request.get(party))
+        if violation is not None:
+            raise invalid(violation.code, violation.message)
+
+    def revert_bill_credit(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Revert what a bill credit memo applied to one bill."""
+        with self.db.write() as conn:
+            memo = self._load(conn, "bill_credit_memo", request["bill_credit_memo_id"])
+            bill = records.get_reference(conn, "bills", request["bill_id"])
+            if bill is None:
+                raise not_found("bill", request["bill_id"])
+            try:
+                memo["linked_bills"], restored = totals.remove_link(memo["linked_bills"], bill["id"], "allocated_amount")
+            except ledger.RuleViolation as exc:
+                raise _rule(exc) from None
+            now_ms = records.next_stamp(conn, "bill_credit_memos", timestamps.parse_ms(memo["updated_at"]))
+            records.set_bill_amount_due(conn, bill["id"], documents.dec(bill["amount_due"]) + restored)
+            records.mark_reverted(conn, memo["id"], bill["id"], now_ms)
+            documents.refresh("bill_credit_memo", memo)
+            memo["updated_at"] = memo["last_synced_at"] = documents.stamp(now_ms)
+            records.save_document(conn, "bill_credit_memos", memo)
+            return {"id": str(uuid.uuid4()), "success": True}
