@@ -11,10 +11,25 @@ import yaml
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.yaml"
 
 
+class SpecLoader(yaml.SafeLoader):
+    """A safe YAML loader that leaves timestamps as strings (YAML 1.2, as OpenAPI 3.1 and its validator read it)."""
+
+
+SpecLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_spec(text: str) -> Any:
+    """Parse YAML or JSON spec text the way load_spec does (dates stay strings)."""
+    return yaml.load(text, Loader=SpecLoader)  # noqa: S506 - SpecLoader is a SafeLoader
+
+
 @lru_cache(maxsize=8)
 def _load(path: str) -> dict[str, Any]:
     with open(path, encoding="utf-8") as handle:
-        spec = yaml.safe_load(handle)
+        spec = parse_spec(handle.read())
     if not isinstance(spec, dict):
         raise ValueError(f"{path}: not an OpenAPI document (top level is {type(spec).__name__})")
     return spec

@@ -44,7 +44,8 @@ def to_decimal(value: Any) -> Decimal:
         raise ValueError(f"{value!r} is not a decimal") from None
     if not result.is_finite():
         raise ValueError(f"{value!r} is not finite")
-    if result and (result.adjusted() > _LIMIT or result.as_tuple().exponent < -_LIMIT):  # type: ignore[operator]
+    exponent = result.as_tuple().exponent
+    if result and (result.adjusted() > _LIMIT or (isinstance(exponent, int) and exponent < -_LIMIT)):
         raise ValueError(f"{value!r} is out of the range of money amounts")
     return result
 
@@ -58,8 +59,10 @@ def _sum(values: Iterable[Decimal]) -> Decimal:
     return reduce(_EXACT.add, values, _ZERO)
 
 
-def _terms(values: list[Decimal]) -> str:
-    return " + ".join(fmt(v) for v in values) if 0 < len(values) <= 4 else f"sum of {len(values)} amounts"
+def _terms(values: list[Decimal], column: str) -> str:
+    """`sum(line_items[].amount) = 1 + 2 = 3`, the terms left out when there is one or more than four."""
+    terms = " + ".join(fmt(v) for v in values)
+    return f"sum({column}) = " + (f"{terms} = " if 1 < len(values) <= 4 else "") + fmt(_sum(values))
 
 
 class _Rules:
@@ -69,7 +72,9 @@ class _Rules:
         self.found: list[Violation] = []
 
     def add(self, rule: str, path: str, expected: str, received: str) -> None:
-        self.found.append(Violation(rule, path, expected, received))
+        item = Violation(rule, path, expected, received)
+        if item not in self.found:  # an amount read by two rules is reported once
+            self.found.append(item)
 
     def amount(self, obj: Mapping[str, Any], key: str, prefix: str = "") -> Decimal | None:
         value = obj.get(key)
@@ -84,7 +89,8 @@ class _Rules:
     def column(self, rows: list[tuple[str, Mapping[str, Any]]], key: str) -> list[Decimal] | None:
         """The key's amount on every row, or None when any row lacks one."""
         values = [self.amount(row, key, prefix) for prefix, row in rows]
-        return None if any(v is None for v in values) else values  # type: ignore[return-value]
+        known = [v for v in values if v is not None]
+        return known if len(known) == len(values) else None
 
     def line_amounts(self, lines: list[tuple[str, Mapping[str, Any]]], key: str) -> None:
         """MONEY-008: each line's key = sub_total + tax_amount when both are present."""
@@ -103,9 +109,11 @@ def _rows(obj: Mapping[str, Any], key: str) -> list[tuple[str, Mapping[str, Any]
 
 
 def _status(rules: _Rules, rule: str, obj: Mapping[str, Any], names: tuple[str, ...], allowed: set[str], why: str) -> None:
+    """A status of `names` must be one the amounts allow; other statuses (void, unknown, ...) are exempt."""
     status = obj.get("status")
-    if status in names and allowed and status not in allowed:
-        rules.add(rule, "status", f"status = {' or '.join(sorted(allowed))} ({why})", f"status = {status}")
+    if status in names and status not in allowed:
+        wanted = " or ".join(sorted(allowed)) if allowed else "none of " + ", ".join(names)
+        rules.add(rule, "status", f"status = {wanted} ({why})", f"status = {status}")
 
 
 def _memo(kind: str, obj: Mapping[str, Any]) -> list[Violation]:
@@ -130,7 +138,7 @@ def _memo(kind: str, obj: Mapping[str, Any]) -> list[Violation]:
     lines = _rows(obj, "line_items")
     line_totals = rules.column(lines, line_key)
     if lines and line_totals is not None and total is not None and total != _sum(line_totals):
-        expected = f"total_amount = {_terms(line_totals)} = {fmt(_sum(line_totals))}"
+        expected = f"total_amount = {_terms(line_totals, f'line_items[].{line_key}')}"
         rules.add("MONEY-004", "total_amount", expected, f"total_amount = {fmt(total)}")
     rules.line_amounts(lines, line_key)
     if total is not None and remaining is not None:
@@ -163,7 +171,7 @@ def _invoice(obj: Mapping[str, Any]) -> list[Violation]:
     for key, value in (("sub_total", sub), ("tax_amount", tax)):
         column = rules.column(lines, key)
         if lines and column is not None and value is not None and value != _sum(column):
-            rules.add("MONEY-007", key, f"{key} = {_terms(column)} = {fmt(_sum(column))}", f"{key} = {fmt(value)}")
+            rules.add("MONEY-007", key, f"{key} = {_terms(column, f'line_items[].{key}')}", f"{key} = {fmt(value)}")
     rules.line_amounts(lines, "amount")
     if total is not None and due is not None:
         allowed = {
@@ -184,7 +192,8 @@ def _refund(obj: Mapping[str, Any]) -> list[Violation]:
     if lines and line_totals is not None and total is not None:
         computed = _EXACT.add(_EXACT.subtract(_sum(line_totals), discount), tax)
         if total != computed:
-            expected = f"total_amount = {_terms(line_totals)} - {fmt(discount)} + {fmt(tax)} = {fmt(computed)}"
+            lines_sum = _terms(line_totals, "line_items[].total_amount")
+            expected = f"total_amount = {lines_sum} - {fmt(discount)} + {fmt(tax)} = {fmt(computed)}"
             rules.add("MONEY-009", "total_amount", expected, f"total_amount = {fmt(total)}")
     return rules.found
 

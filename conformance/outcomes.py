@@ -64,10 +64,10 @@ def _notes(exc: BaseException) -> str:
     return "\n".join(getattr(exc, "__notes__", []) or [])
 
 
-def classify(exc: BaseException, default_rule: str, redactor: Redactor) -> list[FailureRecord]:
-    """The failure records behind an exception a test raised."""
+def classify(exc: BaseException, default_rule: str, redactor: Redactor, context: str = "") -> list[FailureRecord]:
+    """The failure records behind an exception a test raised; `context` is pytest's report text."""
     records: list[FailureRecord] = []
-    outer_notes = _notes(exc)
+    outer_notes = _notes(exc) + "\n" + context
     for leaf in _leaves(exc):
         text = redactor(f"{leaf}\n{_notes(leaf)}\n{outer_notes}")
         match = _CURL.search(text)

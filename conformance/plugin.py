@@ -21,6 +21,7 @@ class ConformancePlugin:
         self.settings = settings
         self.redactor = Redactor(settings.secrets(), settings.basic_auth)
         self.records: list[TestRecord] = []
+        self.broken: list[str] = []  # errors of the run itself, which make it unable to judge
 
     def pytest_configure(self, config: pytest.Config) -> None:
         """Register the `rules` marker."""
@@ -36,8 +37,14 @@ class ConformancePlugin:
             record = TestRecord(nodeid=item.nodeid, outcome=result.outcome, rules=rules, duration=result.duration)
             if result.skipped:
                 record.skip_reason = _skip_reason(result)
+            elif result.failed and call.excinfo is not None and result.when == "setup" and not isinstance(
+                call.excinfo.value, (AssertionError, BaseExceptionGroup)
+            ):
+                # the run itself broke (configuration, a fixture of ours): no verdict on the target
+                self.broken.append(f"{item.nodeid}: {type(call.excinfo.value).__name__}: {call.excinfo.value}")
             elif result.failed and call.excinfo is not None:
-                record.failures = classify(call.excinfo.value, rules[0] if rules else "SCHEMA-001", self.redactor)
+                record.failures = classify(call.excinfo.value, rules[0] if rules else "SCHEMA-001", self.redactor,
+                                           context=result.longreprtext)
             self.records.append(record)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

@@ -9,11 +9,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from reference_server import money, records, timestamps
 from reference_server.errors import ApiError, conflict, internal, too_large, unauthorized
@@ -109,7 +108,8 @@ class Api:
         key = request.headers.get("idempotency-key")
         mode = call.body.get("response_mode")
         job_id = str(uuid.uuid4())
-        job_request = {"method": request.method, "url": request.url.path, "body": call.body, "idempotency_key": key}
+        job_request = {"method": request.method, "url": request.url.path, "body_json": money.dumps(call.body),
+                       "idempotency_key": key}
         fingerprint = hashlib.sha256(b"|".join([
             request.method.encode(), request.url.path.encode(),
             str(sorted((k, v) for k, v in request.query_params.items() if k != "access_token")).encode(), raw,
@@ -121,7 +121,8 @@ class Api:
                     if stored[0] != fingerprint:
                         raise conflict()
                     outcome = stored[1]
-                    return outcome["status"], outcome["body"], {"Idempotent-Replayed": "true", **outcome["headers"]}, None
+                    replayed = money.loads(outcome["body_json"])
+                    return outcome["status"], replayed, {"Idempotent-Replayed": "true", **outcome["headers"]}, None
             if mode == "async":
                 job = {"id": job_id, "status": "pending", "request": job_request}
                 records.save_job(conn, job, timestamps.now_ms())
@@ -130,36 +131,48 @@ class Api:
             else:
                 status, body = handler(self.service, call)
                 records.save_job(conn, {"id": job_id, "status": "success", "request": job_request,
-                                        "response": {"http_status": status, "body": body}}, timestamps.now_ms())
+                                        "response": {"http_status": status, "body_json": money.dumps(body)}},
+                                 timestamps.now_ms())
                 task = None
             headers = {"X-Rutter-Job-ID": job_id}
             if key:
                 records.put_idempotent(conn, call.connection["id"], key, fingerprint,
-                                       {"status": status, "body": body, "headers": headers}, timestamps.now_ms())
+                                       {"status": status, "body_json": money.dumps(body), "headers": headers},
+                                       timestamps.now_ms())
             return status, body, headers, task
 
     def _run_job(self, job: dict[str, Any], call: Call, handler: Callable[[Service, Call], tuple[int, Any]]) -> None:
         try:
             status, body = handler(self.service, call)
-            job.update(status="success", response={"http_status": status, "body": body})
+            job.update(status="success", response={"http_status": status, "body_json": money.dumps(body)})
         except ApiError as exc:
-            job.update(status="failure", response={"http_status": exc.status, "body": exc.body()})
+            job.update(status="failure", response={"http_status": exc.status, "body_json": money.dumps(exc.body())})
         except Exception:
             log.exception("async job %s failed", job["id"])
-            job.update(status="failure", response={"http_status": 500, "body": internal().body()})
+            job.update(status="failure", response={"http_status": 500, "body_json": money.dumps(internal().body())})
         with self.db.write() as conn:
             records.save_job(conn, job, timestamps.now_ms())
 
 
-def create_app(settings: Settings) -> Starlette:
+class App:
+    """A bare ASGI app: every method on every path reaches the pipeline, so even a 405 carries our headers."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        response = await self.api(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+def create_app(settings: Settings) -> App:
     """The ASGI app over a database at settings.db_path, seeded from the fixtures."""
     fixtures = load_fixtures(settings.fixtures_path) if settings.fixtures_path else load_fixtures()
     if settings.access_token:
         fixtures = {**fixtures, "access_token": settings.access_token}
-    api = Api(open_db(settings.db_path, fixtures), Contract())
-
-    async def endpoint(request: Request) -> Response:
-        return await api(request)
-
-    methods = ["GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "OPTIONS"]
-    return Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])
+    return App(Api(open_db(settings.db_path, fixtures), Contract()))

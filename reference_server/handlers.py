@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from reference_server import records
+from reference_server import money, records
 from reference_server.errors import not_found
 from reference_server.render import render
 from reference_server.service import Service
@@ -96,6 +96,11 @@ def get_job(service: Service, call: Call) -> tuple[int, Any]:
         job = records.get_job(conn, call.path["id"])
     if job is None:
         raise not_found("job", call.path["id"])
+    # Bodies are stored as their exact JSON text, so numbers stay numbers and amounts stay exact.
+    request = job["request"]
+    request["body"] = money.loads(request.pop("body_json"))
+    if "response" in job:
+        job["response"]["body"] = money.loads(job["response"].pop("body_json"))
     return 200, job
 
 

@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Any, Mapping
 
-from reference_server import documents, ledger, queries, records, timestamps, totals
+from reference_server import documents, ledger, money, queries, records, timestamps, totals
 from reference_server.errors import ApiError, invalid, not_found
 from reference_server.store import Database
 
@@ -16,7 +16,9 @@ WORDS = {"invoice_credit_memo": "invoice credit memo", "bill_credit_memo": "bill
          "invoice": "invoice", "customer_refund": "customer refund"}
 
 
-def _rule(exc: ledger.RuleViolation) -> ApiError:
+def _rule(exc: ledger.RuleViolation | money.MoneyError) -> ApiError:
+    if isinstance(exc, money.MoneyError):
+        return invalid(exc.code, str(exc))
     return invalid(exc.code, exc.violation.message)
 
 
@@ -60,7 +62,7 @@ class Service:
             try:
                 doc = documents.new_document(kind, attrs, platform_number=number, now_ms=records.next_stamp(conn, TABLES[kind]),
                                              default_account=self.receivable if kind == "invoice" else None)
-            except ledger.RuleViolation as exc:
+            except (ledger.RuleViolation, money.MoneyError) as exc:
                 raise _rule(exc) from None
             records.save_document(conn, TABLES[kind], doc)
             return doc
@@ -72,7 +74,7 @@ class Service:
             previous = timestamps.parse_ms(doc["updated_at"])
             try:
                 updated = documents.update_document(kind, doc, attrs, now_ms=records.next_stamp(conn, TABLES[kind], previous))
-            except ledger.RuleViolation as exc:
+            except (ledger.RuleViolation, money.MoneyError) as exc:
                 raise _rule(exc) from None
             records.save_document(conn, TABLES[kind], updated)
             return updated
@@ -156,7 +158,7 @@ class Service:
                 raise not_found("bill", request["bill_id"])
             try:
                 memo["linked_bills"], restored = totals.remove_link(memo["linked_bills"], bill["id"], "allocated_amount")
-            except ledger.RuleViolation as exc:
+            except (ledger.RuleViolation, money.MoneyError) as exc:
                 raise _rule(exc) from None
             now_ms = records.next_stamp(conn, "bill_credit_memos", timestamps.parse_ms(memo["updated_at"]))
             records.set_bill_amount_due(conn, bill["id"], documents.dec(bill["amount_due"]) + restored)

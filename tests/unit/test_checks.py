@@ -17,7 +17,7 @@ from conformance.failures import RuleViolation
 from conformance.redact import Redactor
 from conformance.settings import REPO
 
-SCHEMA = schemathesis.openapi.from_path(REPO / "openapi" / "openapi.yaml")
+SCHEMA = schemathesis.openapi.from_path(REPO / "openapi" / "openapi.yaml", config=schemathesis.Config())
 
 
 def _case(path: str, method: str, memo_id: str) -> schemathesis.Case:
