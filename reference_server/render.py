@@ -23,12 +23,12 @@ NUMERIC = ("bill_credit_memo", "customer_refund")
 def _amount(value: Any, numeric: bool) -> Any:
     if value is None:
         return None
-    amount = money.parse_amount(value)
+    amount = Decimal(str(value))  # stored by us, already validated: no request limits apply here
     return amount if numeric else money.format_amount(amount)
 
 
 def _number(value: Any) -> Any:
-    return None if value is None else money.parse_amount(value)
+    return None if value is None else Decimal(str(value))
 
 
 def render(kind: str, doc: Mapping[str, Any], *, expand: bool = False) -> dict[str, Any]:
@@ -60,7 +60,3 @@ def render(kind: str, doc: Mapping[str, Any], *, expand: bool = False) -> dict[s
         out[key] = [{**link, amount_key: _amount(link[amount_key], numeric)} for link in out.get(key) or []]
     return out
 
-
-def is_decimal(value: Any) -> bool:
-    """True for the exact amounts render leaves for money.dumps to write as JSON numbers."""
-    return isinstance(value, Decimal)
