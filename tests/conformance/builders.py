@@ -7,7 +7,7 @@ from typing import Any
 from conformance.fixtures import Fixtures
 
 
-def credit_memo(fixtures: Fixtures, tag: str, *, amounts: tuple[str, ...] = ("10.00",), currency: str = "USD",
+def invoice_credit_memo(fixtures: Fixtures, tag: str, *, amounts: tuple[str, ...] = ("10.00",), currency: str = "USD",
                 number: str = "") -> dict[str, Any]:
     """An invoice credit memo create body for a customer in `currency`."""
     customer = fixtures.customers(currency)[0]

@@ -27,7 +27,7 @@ def created(client: ApiClient, fixtures: Fixtures, tag: str) -> list[dict[str, A
     made = []
     customers = fixtures.customers("USD")
     for i in range(COUNT):
-        body = builders.credit_memo(fixtures, tag, amounts=(f"{i + 1}.00",), number=f"q{i}")
+        body = builders.invoice_credit_memo(fixtures, tag, amounts=(f"{i + 1}.00",), number=f"q{i}")
         body["invoice_credit_memo"]["customer_id"] = customers[i % 2].id
         exchange = client.request("POST", PATH, body=body)
         made.append(status_is(client, exchange, (200,), "WRITE-001", "a valid memo is created")["invoice_credit_memo"])
@@ -76,7 +76,7 @@ def test_paging_stays_correct_when_objects_are_created_between_pages(
     for i, (exchange, page) in enumerate(walk(client, {"filter": f'document_number~"{tag}-q"', "sort": "created_at ASC"}, 2, COUNT + 4)):
         ids += [o["id"] for o in page]
         if i == 0:
-            body = builders.credit_memo(fixtures, tag, number=f"q-late{i}")
+            body = builders.invoice_credit_memo(fixtures, tag, number=f"q-late{i}")
             status_is(client, client.request("POST", PATH, body=body), (200,), "WRITE-001", "a memo is created")
     same(client, exchange, "PAGE-001", "duplicates across pages", [], sorted({i for i in ids if ids.count(i) > 1}))
     missing = sorted({o["id"] for o in created} - set(ids))

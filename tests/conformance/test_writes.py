@@ -36,7 +36,7 @@ def test_create_echoes_its_input_and_can_be_fetched(client: ApiClient, fixtures:
 
 @pytest.mark.rules("WRITE-002")
 def test_update_persists_sent_fields_keeps_others_and_moves_updated_at(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
-    created = _create(client, "invoice_credit_memo", builders.credit_memo(fixtures, tag))
+    created = _create(client, "invoice_credit_memo", builders.invoice_credit_memo(fixtures, tag))
     time.sleep(0.002)
     exchange = client.request("PATCH", f"{RESOURCES['invoice_credit_memo']}/{created['id']}",
                               body={"invoice_credit_memo": {"memo": f"updated {tag}"}})
@@ -53,7 +53,7 @@ def test_update_persists_sent_fields_keeps_others_and_moves_updated_at(client: A
 @pytest.mark.parametrize("kind", ["invoice_credit_memo", "bill_credit_memo"])
 def test_deleted_memo_is_unreachable_and_unlisted(client: ApiClient, fixtures: Fixtures, tag: str, kind: str) -> None:
     number = f"{tag}-del-{kind}"
-    body = getattr(builders, "credit_memo" if kind == "invoice_credit_memo" else "bill_credit_memo")(fixtures, tag)
+    body = getattr(builders, kind)(fixtures, tag)
     body[kind]["document_number"] = number
     created = _create(client, kind, body)
     status_is(client, client.request("DELETE", f"{RESOURCES[kind]}/{created['id']}"), (200,), "WRITE-003", "delete succeeds")
@@ -65,7 +65,7 @@ def test_deleted_memo_is_unreachable_and_unlisted(client: ApiClient, fixtures: F
 
 
 def _memo_and_invoice(client: ApiClient, fixtures: Fixtures, tag: str, memo: str, due: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    return (_create(client, "invoice_credit_memo", builders.credit_memo(fixtures, tag, amounts=(memo,))),
+    return (_create(client, "invoice_credit_memo", builders.invoice_credit_memo(fixtures, tag, amounts=(memo,))),
             _create(client, "invoice", builders.invoice(fixtures, tag, amounts=(due,))))
 
 
@@ -91,7 +91,7 @@ def test_over_or_non_positive_application_is_rejected_and_changes_nothing(
 
 @pytest.mark.rules("APPLY-002")
 def test_application_across_currencies_is_rejected(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
-    memo = _create(client, "invoice_credit_memo", builders.credit_memo(fixtures, tag, currency="EUR"))
+    memo = _create(client, "invoice_credit_memo", builders.invoice_credit_memo(fixtures, tag, currency="EUR"))
     inv = _create(client, "invoice", builders.invoice(fixtures, tag))
     exchange = client.request("POST", "/accounting/invoice_credit_applications",
                               body=builders.icm_application(memo["id"], (inv["id"], "1.00")))
@@ -131,20 +131,20 @@ def test_revert_restores_the_bill_credit_memo(client: ApiClient, fixtures: Fixtu
 @pytest.mark.rules("IDEM-001")
 def test_idempotent_replay_returns_the_first_result_and_reuse_is_409(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
     key = {"Idempotency-Key": f"{tag}-{uuid.uuid4()}"}
-    body = builders.credit_memo(fixtures, tag)
+    body = builders.invoice_credit_memo(fixtures, tag)
     first = client.request("POST", RESOURCES["invoice_credit_memo"], body=body, headers=key)
     created = status_is(client, first, (200,), "IDEM-001", "the first request is accepted")["invoice_credit_memo"]
     again = client.request("POST", RESOURCES["invoice_credit_memo"], body=body, headers=key)
     replayed = status_is(client, again, (200,), "IDEM-001", "the replay answers the first outcome")["invoice_credit_memo"]
     same(client, again, "IDEM-001", "replayed id", created["id"], replayed.get("id"))
-    other = builders.credit_memo(fixtures, tag, amounts=("99.00",))
+    other = builders.invoice_credit_memo(fixtures, tag, amounts=("99.00",))
     conflict = client.request("POST", RESOURCES["invoice_credit_memo"], body=other, headers=key)
     status_is(client, conflict, (409,), "IDEM-001", "the same key with another body is refused")
 
 
 @pytest.mark.rules("ASYNC-001")
 def test_async_write_yields_a_job_whose_result_matches_the_sync_one(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
-    body = {**builders.credit_memo(fixtures, tag, amounts=("7.00",)), "response_mode": "async"}
+    body = {**builders.invoice_credit_memo(fixtures, tag, amounts=("7.00",)), "response_mode": "async"}
     exchange = client.request("POST", RESOURCES["invoice_credit_memo"], body=body)
     handle = status_is(client, exchange, (200,), "ASYNC-001", "an async write is accepted")
     if "async_response" not in (handle or {}):
