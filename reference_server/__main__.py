@@ -1,4 +1,4 @@
-"""`python -m reference_server --host H --port P --db PATH [--access-token T]`"""
+"""`python -m reference_server --host H --port P --db PATH [--access-token T] [--fault NAME ...]`"""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Sequence
 
 import uvicorn
 
+from reference_server import faults
 from reference_server.app import Settings, create_app
 
 
@@ -19,10 +20,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--db", default=":memory:", help="SQLite database file, or :memory:")
     parser.add_argument("--access-token", default=None, help="the access token of the connection (default from fixtures.json)")
     parser.add_argument("--fixtures", default=None, help="reference data to seed (default reference_server/fixtures.json)")
+    parser.add_argument("--fault", action="append", default=[], metavar="NAME",
+                        help="inject a deliberate bug from reference_server/faults.py (repeatable; for the suite's selftest)")
     options = parser.parse_args(argv)
     if not 0 < options.port < 65536:
         parser.error(f"--port must be between 1 and 65535, got {options.port}")
-    app = create_app(Settings(db_path=options.db, access_token=options.access_token, fixtures_path=options.fixtures))
+    for name in options.fault:
+        try:
+            faults.by_name(name)
+        except faults.UnknownFault:
+            parser.error(f"unknown --fault {name!r}; choose one of:\n  " + "\n  ".join(faults.names()))
+    app = create_app(Settings(db_path=options.db, access_token=options.access_token, fixtures_path=options.fixtures,
+                              faults=tuple(options.fault)))
+    if options.fault:
+        print(f"reference_server: FAULTS INJECTED: {', '.join(options.fault)}", file=sys.stderr, flush=True)
     uvicorn.run(app, host=options.host, port=options.port, log_level="warning", access_log=False)
     return 0
 

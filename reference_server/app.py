@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from reference_server import money, records, timestamps
+from reference_server import faults, money, records, timestamps
 from reference_server.errors import ApiError, conflict, internal, too_large, unauthorized
 from reference_server.handlers import HANDLERS, Call
 from reference_server.service import Service
@@ -33,6 +33,7 @@ class Settings:
     db_path: str = ":memory:"
     access_token: str | None = None  # None: the fixtures' token
     fixtures_path: str | None = None
+    faults: tuple[str, ...] = ()  # deliberate bugs to turn on (reference_server/faults.py); process-wide
 
 
 def _json(status: int, body: Any, headers: dict[str, str], background: BackgroundTask | None = None) -> Response:
@@ -58,8 +59,12 @@ class Api:
             headers.update(extra)
             return _json(status, body, headers, task)
         except ApiError as exc:
+            if faults.active("request-id-header-missing"):
+                headers = {}  # the error path builds its own headers and forgets the request id
             if exc.status == 405:
                 headers["Allow"] = exc.message.split(": ", 1)[1]
+            if faults.active("error-content-type-text"):
+                return Response(exc.message, status_code=exc.status, media_type="text/plain", headers=headers)
             return _json(exc.status, exc.body(), headers)
         except Exception:  # a fault of ours: log it, leak nothing
             log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -85,6 +90,8 @@ class Api:
             raise too_large(MAX_BODY)
         token = request.query_params.get("access_token")
         connection = self.service.connection(token) if token else None
+        if connection is None and faults.active("access-token-not-checked"):
+            connection = self.service.default_connection()
         if connection is None:
             raise unauthorized()
         try:
@@ -106,6 +113,8 @@ class Api:
     def _write(self, request: Request, call: Call, handler: Callable[[Service, Call], tuple[int, Any]],
                raw: bytes) -> tuple[int, Any, dict[str, str], BackgroundTask | None]:
         key = request.headers.get("idempotency-key")
+        if faults.active("idempotency-key-ignored"):
+            key = None
         mode = call.body.get("response_mode")
         job_id = str(uuid.uuid4())
         job_request = {"method": request.method, "url": request.url.path, "body_json": money.dumps(call.body),
@@ -118,7 +127,7 @@ class Api:
             if key:
                 stored = records.get_idempotent(conn, call.connection["id"], key)
                 if stored is not None:
-                    if stored[0] != fingerprint:
+                    if stored[0] != fingerprint and not faults.active("idempotency-conflict-undetected"):
                         raise conflict()
                     outcome = stored[1]
                     replayed = money.loads(outcome["body_json"])
@@ -144,12 +153,15 @@ class Api:
     def _run_job(self, job: dict[str, Any], call: Call, handler: Callable[[Service, Call], tuple[int, Any]]) -> None:
         try:
             status, body = handler(self.service, call)
-            job.update(status="success", response={"http_status": status, "body_json": money.dumps(body)})
+            done = "done" if faults.active("job-status-done") else "success"
+            job.update(status=done, response={"http_status": status, "body_json": money.dumps(body)})
         except ApiError as exc:
             job.update(status="failure", response={"http_status": exc.status, "body_json": money.dumps(exc.body())})
         except Exception:
             log.exception("async job %s failed", job["id"])
             job.update(status="failure", response={"http_status": 500, "body_json": money.dumps(internal().body())})
+        if faults.active("async-job-never-finishes"):
+            return  # the worker drops the outcome: the job stays pending
         with self.db.write() as conn:
             records.save_job(conn, job, timestamps.now_ms())
 
@@ -171,7 +183,11 @@ class App:
 
 
 def create_app(settings: Settings) -> App:
-    """The ASGI app over a database at settings.db_path, seeded from the fixtures."""
+    """The ASGI app over a database at settings.db_path, seeded from the fixtures.
+
+    Faults are process-wide: this turns on exactly settings.faults (none by default) for every app in the process.
+    """
+    faults.activate(settings.faults)
     fixtures = load_fixtures(settings.fixtures_path) if settings.fixtures_path else load_fixtures()
     if settings.access_token:
         fixtures = {**fixtures, "access_token": settings.access_token}

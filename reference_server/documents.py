@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Any, Mapping
 
-from reference_server import ledger, money, timestamps, totals
+from reference_server import faults, ledger, money, timestamps, totals
 
 ZERO = Decimal(0)
 STATUS = {
@@ -80,6 +80,8 @@ def new_document(kind: str, attrs: Mapping[str, Any], *, platform_number: int, n
                  default_account: str | None) -> dict[str, Any]:
     """A new document of `kind` from create attributes."""
     currency = attrs.get("currency_code") or "USD"
+    if faults.active("currency-lowercase"):
+        currency = currency.lower()
     lines, sums = build_lines(kind, list(attrs["line_items"]), currency)
     now = stamp(now_ms)
     doc: dict[str, Any] = {
@@ -90,7 +92,8 @@ def new_document(kind: str, attrs: Mapping[str, Any], *, platform_number: int, n
     }
     if kind == "customer_refund":
         doc.update({k: attrs.get(k) for k in ("account_id", "class_id", "customer_id", "department_id", "tax_rate_id")})
-        doc.update(transaction_date=normalise_instant(attrs.get("transaction_date")), total_amount=sums.total_amount,
+        total = lines[0]["total_amount"] if faults.active("refund-total-first-line") else sums.total_amount
+        doc.update(transaction_date=normalise_instant(attrs.get("transaction_date")), total_amount=total,
                    discount_amount=None, tax_amount=None, document_number=attrs.get("document_number"),
                    platform_url=f"https://platform.invalid/customer_refunds/{platform_number}")
         return doc
@@ -105,6 +108,8 @@ def new_document(kind: str, attrs: Mapping[str, Any], *, platform_number: int, n
         doc.update(subsidiary_id=None, due_date=normalise_instant(attrs.get("due_date")),
                    document_number=attrs.get("document_number"), sub_total=sums.sub_total,
                    tax_amount=sums.tax_amount, total_discount=sums.total_discount)
+        if faults.active("invoice-due-date-omitted") and doc["due_date"] is None:
+            del doc["due_date"]
     elif kind == "invoice_credit_memo":
         doc.update(allocated_at=None, document_number=attrs.get("document_number"),
                    platform_url=f"https://platform.invalid/credit_memos/{platform_number}")
@@ -124,13 +129,18 @@ def refresh(kind: str, doc: dict[str, Any]) -> None:
     """Recompute the open amount and status from the total and the links."""
     total = dec(doc["total_amount"])
     open_amount = total - applied(kind, doc)
+    if faults.active("float-remaining"):
+        open_amount = Decimal(repr(float(total) - float(applied(kind, doc))))
+    status_from = dec(doc[OPEN_FIELD[kind]]) if faults.active("status-stale") else open_amount
     doc[OPEN_FIELD[kind]] = open_amount
-    doc["status"] = STATUS[kind](total, open_amount)
+    doc["status"] = STATUS[kind](total, status_from)
 
 
 def update_document(kind: str, doc: dict[str, Any], attrs: Mapping[str, Any], *, now_ms: int) -> dict[str, Any]:
     """Apply PATCH attributes: fields sent replace, fields left out persist; 400 when a rule would break."""
     updated = dict(doc)
+    if faults.active("update-drops-unsent-fields"):
+        updated.update({field: None for field in ("memo", "document_number", "account_id") if field not in attrs})
     new_total = None
     if "line_items" in attrs:
         lines, sums = build_lines(kind, list(attrs["line_items"]), attrs.get("currency_code") or doc.get("currency_code") or "USD")
@@ -143,12 +153,18 @@ def update_document(kind: str, doc: dict[str, Any], attrs: Mapping[str, Any], *,
         old_currency=doc.get("currency_code"), new_currency=attrs.get("currency_code", doc.get("currency_code")),
         old_party=doc.get(PARTY[kind]), new_party=attrs.get(PARTY[kind], doc.get(PARTY[kind])),
     )
-    if violation is not None:
+    if violation is not None and not (faults.active("update-total-below-allocated")
+                                      and violation.code == ledger.TOTAL_BELOW_ALLOCATED):
         raise ledger.RuleViolation(violation)
     for field, value in attrs.items():
         if field == "line_items":
             continue
         updated[field] = normalise_instant(value) if field in ("issue_date", "due_date") else value
     refresh(kind, updated)
+    if new_total is not None and faults.active("update-remaining-reset"):
+        updated[OPEN_FIELD[kind]] = new_total  # "recomputed" from the new total alone
+        updated["status"] = STATUS[kind](new_total, new_total)
     updated["updated_at"] = updated["last_synced_at"] = stamp(now_ms)
+    if faults.active("updated-at-not-moved"):
+        updated["updated_at"] = doc["updated_at"]
     return updated

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reference_server import faults
+
 
 class ApiError(Exception):
     """An error response of the documented shape."""
@@ -17,6 +19,8 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         """The documented Error body."""
+        if faults.active("error-body-flat"):
+            return {"error": self.message, "code": self.error_code}
         return {"error_type": self.error_type, "error_code": self.error_code, "error_message": self.message}
 
 

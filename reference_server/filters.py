@@ -16,6 +16,7 @@ from typing import Literal
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from reference_server import faults
 from reference_server.timestamps import TimestampError, parse_instant_ns
 
 INVALID_FILTER = "INVALID_FILTER"
@@ -133,13 +134,15 @@ def _unescape(token: Token) -> str:
     return "".join(out)
 
 
-def _condition(resource: str, node: Tree[Token]) -> Condition:
+def _condition(resource: str, node: Tree[Token]) -> Condition | None:
     """Validate one parsed condition against the resource's fields."""
     field_tok, op_tok, value_tok = node.children
     assert isinstance(field_tok, Token) and isinstance(op_tok, Token) and isinstance(value_tok, Token)
     fields, name, op = RESOURCE_FIELDS[resource], str(field_tok), str(op_tok)
     pos, op_pos, value_pos = (int(t.start_pos or 0) for t in (field_tok, op_tok, value_tok))
     if name not in fields:
+        if faults.active("filter-unknown-field-ignored"):
+            return None
         raise QueryError(UNKNOWN_FIELD, f"{name!r} at position {pos} is not a filterable field of "
                          f"{resource}; use one of {', '.join(fields)}", pos)
     if op not in OPERATORS:
@@ -172,11 +175,14 @@ def parse_filter(resource: str, text: str | None) -> tuple[Condition, ...]:
     try:
         tree = _PARSER.parse(text)
     except UnexpectedInput as exc:
+        if faults.active("bad-filter-500"):
+            raise
         raise _syntax_error(text, exc) from None
     nodes = [child for child in tree.children if isinstance(child, Tree)]
     if len(nodes) > MAX_CONDITIONS:
         raise QueryError(INVALID_FILTER, f"filter has more than {MAX_CONDITIONS} conditions")
-    return tuple(_condition(resource, node) for node in nodes)
+    conditions = tuple(_condition(resource, node) for node in nodes)
+    return tuple(c for c in conditions if c is not None)
 
 
 def condition_sql(resource: str, cond: Condition) -> tuple[str, list[object]]:
@@ -197,4 +203,6 @@ def condition_sql(resource: str, cond: Condition) -> tuple[str, list[object]]:
     if op == "!=":
         return (f"{col} IS NOT ?", [floor]) if exact else ("1", [])
     bound = {">": floor, "<=": floor, ">=": ceil, "<": ceil}[op]
+    if faults.active("filter-gt-inclusive"):
+        op = {">": ">=", "<": "<="}.get(op, op)
     return f"{col} {op} ?", [bound]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from reference_server import money, records
+from reference_server import faults, money, records
 from reference_server.errors import not_found
 from reference_server.render import render
 from reference_server.service import Service
@@ -29,7 +29,12 @@ PLURAL = {"invoice_credit_memo": "invoice_credit_memos", "bill_credit_memo": "bi
 
 
 def _expand(call: Call) -> bool:
+    if faults.active("expand-ignored"):
+        return False
     return call.params.get("expand") == "platform_data"
+
+
+_FETCHED: dict[str, tuple[int, Any]] = {}  # only used by the fetch-cached-by-route fault
 
 
 def lister(kind: str) -> Handler:
@@ -37,7 +42,8 @@ def lister(kind: str) -> Handler:
     def run(service: Service, call: Call) -> tuple[int, Any]:
         keys = ("cursor", "limit", "filter", "sort", "updated_at_min", "updated_at_max", "last_synced_at_min")
         page = service.list(kind, {k: None if call.params.get(k) is None else str(call.params[k]) for k in keys})
-        body: dict[str, Any] = {PLURAL[kind]: [render(kind, d, expand=_expand(call)) for d in page.items],
+        key = "data" if faults.active("list-envelope-data") else PLURAL[kind]
+        body: dict[str, Any] = {key: [render(kind, d, expand=_expand(call)) for d in page.items],
                                 "next_cursor": page.next_cursor, "connection": call.connection}
         return 200, body
     return run
@@ -46,15 +52,22 @@ def lister(kind: str) -> Handler:
 def fetcher(kind: str) -> Handler:
     """GET /accounting/<kind>s/{id}"""
     def run(service: Service, call: Call) -> tuple[int, Any]:
-        doc = service.get(kind, call.path["id"], by_platform_id=call.params.get("id_type") == "platform")
-        return 200, {kind: render(kind, doc, expand=_expand(call)), "connection": call.connection}
+        if faults.active("fetch-cached-by-route") and call.template in _FETCHED:
+            return _FETCHED[call.template]  # the cache key should have been the URL, not the template
+        by_platform_id = call.params.get("id_type") == "platform" and not faults.active("id-type-ignored")
+        doc = service.get(kind, call.path["id"], by_platform_id=by_platform_id)
+        answer = 200, {kind: render(kind, doc, expand=_expand(call)), "connection": call.connection}
+        if faults.active("fetch-cached-by-route"):
+            _FETCHED[call.template] = answer
+        return answer
     return run
 
 
 def creator(kind: str) -> Handler:
     """POST /accounting/<kind>s"""
     def run(service: Service, call: Call) -> tuple[int, Any]:
-        return 200, {kind: render(kind, service.create(kind, call.body[kind]))}
+        status = 201 if faults.active("create-answers-201") else 200
+        return status, {kind: render(kind, service.create(kind, call.body[kind]))}
     return run
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from reference_server import money
+from reference_server import faults, money
 
 OVER_APPLICATION = "OVER_APPLICATION"
 OVER_PAYMENT = "OVER_PAYMENT"
@@ -93,6 +93,8 @@ def _status(total: Decimal, open_amount: Decimal, labels: tuple[str, str, str]) 
 
 def invoice_credit_memo_status(total: Decimal, remaining: Decimal) -> str:
     """OPEN, PARTIALLY_APPLIED or APPLIED, from the memo's amounts."""
+    if faults.active("icm-status-lowercase"):
+        return _status(total, remaining, ("open", "partially_applied", "applied"))
     return _status(total, remaining, ("OPEN", "PARTIALLY_APPLIED", "APPLIED"))
 
 
@@ -155,14 +157,14 @@ def check_application(
             )
         if _differ(target.party_id, memo.party_id):
             return Violation(_mismatch(side), f"{where} belongs to another {side} than the memo")
-        if share.amount > target.open_amount:
+        if share.amount > target.open_amount and not faults.active("over-payment-accepted"):
             return Violation(
                 OVER_PAYMENT,
                 f"{where}: {money.format_amount(share.amount)} exceeds its amount due "
                 f"{money.format_amount(target.open_amount)}",
             )
     requested = total_of(share.amount for share in allocations)
-    if requested > memo.open_amount:
+    if requested > memo.open_amount and not faults.active("over-application-accepted"):
         return Violation(
             OVER_APPLICATION,
             f"allocations sum to {money.format_amount(requested)}, above the memo's remaining amount "
@@ -216,6 +218,6 @@ def check_update(
 
 def check_deletable(applied: Decimal) -> Violation | None:
     """HAS_APPLICATIONS when a memo still has amounts applied, else None."""
-    if applied > 0:
+    if applied > 0 and not faults.active("delete-with-applications"):
         return Violation(HAS_APPLICATIONS, "revert the memo's applications before deleting it")
     return None

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reference_server import faults
 from reference_server.filters import RESOURCE_FIELDS, Condition, QueryError, condition_sql, parse_filter
 from reference_server.store import Database
 
@@ -95,12 +96,15 @@ def parse_sort(resource: str, text: str | None) -> Sort:
         raise QueryError(INVALID_SORT, f"sort {text!r} must be \"<field>\" or \"<field> ASC|DESC\"")
     if parts[0] not in fields:
         raise QueryError(INVALID_SORT, f"cannot sort {resource} by {parts[0]!r}; use one of {', '.join(fields)}")
-    return Sort(parts[0], fields[parts[0]].column, direction == "DESC")
+    descending = direction == "DESC"
+    if faults.active("sort-direction-inverted"):
+        descending = direction == "ASC"
+    return Sort(parts[0], fields[parts[0]].column, descending)
 
 
 def parse_limit(value: str | int | None) -> int:
     """Parse `limit`: an integer 1..500, default 50."""
-    if value is None:
+    if value is None or faults.active("limit-ignored"):
         return DEFAULT_LIMIT
     text = str(value)
     if isinstance(value, bool) or not _DIGITS.fullmatch(text) or not 1 <= int(text) <= MAX_LIMIT:
@@ -133,12 +137,15 @@ def encode_cursor(cursor: Cursor, secret: bytes = DEFAULT_SECRET) -> str:
 def decode_cursor(token: str, secret: bytes = DEFAULT_SECRET) -> Cursor:
     """Decode and authenticate a cursor token; anything this server did not issue is INVALID_CURSOR."""
     bad = QueryError(INVALID_CURSOR, "cursor is not one this server issued; copy next_cursor unchanged")
-    if len(token) > _MAX_CURSOR_LENGTH or not _CURSOR_CHARS.fullmatch(token):
-        raise bad
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (binascii.Error, ValueError):
-        raise bad from None
+    if faults.active("bad-cursor-500"):
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))  # unchecked: garbage raises
+    else:
+        if len(token) > _MAX_CURSOR_LENGTH or not _CURSOR_CHARS.fullmatch(token):
+            raise bad
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (binascii.Error, ValueError):
+            raise bad from None
     mac, payload = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
     if not hmac.compare_digest(mac, _mac(payload, secret)):
         raise bad
@@ -166,6 +173,8 @@ def parse_list_query(resource: str, params: Mapping[str, str | None], secret: by
     conditions = parse_filter(resource, params.get("filter"))
     bounds = tuple((column, op, ms) for name, (column, op) in _DEPRECATED.items()
                    if (ms := parse_millis(name, params.get(name))) is not None)
+    if faults.active("updated-at-min-ignored"):
+        bounds = ()
     sort = parse_sort(resource, params.get("sort"))
     limit = parse_limit(params.get("limit"))
     digest = _filter_hash(resource, conditions, bounds)
@@ -184,19 +193,20 @@ def parse_list_query(resource: str, params: Mapping[str, str | None], secret: by
 def _keyset(column: str, cursor: Cursor) -> tuple[str, list[object]]:
     """Rows strictly after the cursor in (column, id) order; NULLs sort first ASC, last DESC."""
     value, last_id = cursor.last_value, cursor.last_id
+    after, before = (">=", "<=") if faults.active("pages-overlap") else (">", "<")
     if not cursor.descending:
         if value is None:
-            return f"({column} IS NOT NULL OR id > ?)", [last_id]
-        return f"({column} > ? OR ({column} = ? AND id > ?))", [value, value, last_id]
+            return f"({column} IS NOT NULL OR id {after} ?)", [last_id]
+        return f"({column} > ? OR ({column} = ? AND id {after} ?))", [value, value, last_id]
     if value is None:
-        return f"({column} IS NULL AND id < ?)", [last_id]
-    return f"({column} < ? OR {column} IS NULL OR ({column} = ? AND id < ?))", [value, value, last_id]
+        return f"({column} IS NULL AND id {before} ?)", [last_id]
+    return f"({column} < ? OR {column} IS NULL OR ({column} = ? AND id {before} ?))", [value, value, last_id]
 
 
 def build_sql(query: ListQuery, snapshot_ms: int) -> tuple[str, list[object]]:
     """The parameterised SELECT for one page (one row more than the limit, to detect a next page)."""
     where, args = ["updated_at_ms <= ?"], [snapshot_ms]
-    for cond in query.conditions:
+    for cond in () if faults.active("filter-ignored") else query.conditions:
         sql, values = condition_sql(query.resource, cond)
         where.append(sql)
         args.extend(values)
@@ -226,7 +236,7 @@ def list_page(db: Database, query: ListQuery, secret: bytes = DEFAULT_SECRET) ->
     items = [dict(json.loads(row["body"])) for row in rows[: query.limit]]
     if len(rows) <= query.limit:
         return Page(items, None)
-    last = rows[query.limit - 1]
+    last = rows[0] if faults.active("cursor-from-first-row") else rows[query.limit - 1]
     cursor = Cursor(query.sort.field, query.sort.descending, last["sort_value"], last["id"],
                     query.filter_hash, snapshot)
     return Page(items, encode_cursor(cursor, secret))

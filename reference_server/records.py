@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from reference_server import money, timestamps
+from reference_server import faults, money, timestamps
 from reference_server.store import DOCUMENT_TABLES, INDEX_COLUMNS, REFERENCE_TABLES
 
 
@@ -50,6 +50,11 @@ def _index_row(doc: Mapping[str, Any]) -> tuple[Any, ...]:
 
 def save_document(conn: sqlite3.Connection, table: str, doc: Mapping[str, Any]) -> None:
     """Insert or update a document by id (needs id, platform_id, created_at, updated_at)."""
+    if faults.active("unicode-memo-500"):
+        (doc.get("memo") or "").encode("latin-1")  # the platform's legacy memo column is Latin-1
+    number = doc.get("document_number")
+    if faults.active("long-document-number-500") and isinstance(number, str) and len(number) > 21:
+        raise sqlite3.DataError("value too long for type character varying(21)")  # QuickBooks DocNumber width
     names = ("id", "platform_id", *INDEX_COLUMNS, "body")
     updates = ", ".join(f"{name} = excluded.{name}" for name in names[1:])
     conn.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Mapping
 
-from reference_server import money
+from reference_server import faults, money
 
 # Fields that are amounts, per kind; the kinds in NUMERIC carry them as JSON numbers, the others as strings.
 TOP = {
@@ -24,6 +24,8 @@ def _amount(value: Any, numeric: bool) -> Any:
     if value is None:
         return None
     amount = Decimal(str(value))  # stored by us, already validated: no request limits apply here
+    if faults.active("quantise-2dp"):
+        amount = amount.quantize(Decimal("0.01"))  # "money has two decimals"
     return amount if numeric else money.format_amount(amount)
 
 
@@ -34,7 +36,17 @@ def _number(value: Any) -> Any:
 def render(kind: str, doc: Mapping[str, Any], *, expand: bool = False) -> dict[str, Any]:
     """The object as the API answers it; `platform_data` only with expand=platform_data."""
     numeric = kind in NUMERIC
+    if kind == "invoice_credit_memo" and faults.active("icm-amounts-as-numbers"):
+        numeric = True
+    if kind == "bill_credit_memo" and faults.active("bcm-amounts-as-strings"):
+        numeric = False
     out = dict(doc)
+    if kind == "bill_credit_memo" and faults.active("bcm-remaining-null") and not out.get("linked_bills"):
+        out["remaining_amount"] = None  # only materialised by the first application
+    if faults.active("timestamps-naive"):
+        for field in ("created_at", "updated_at", "last_synced_at", "issue_date", "allocated_at"):
+            if isinstance(out.get(field), str) and "T" in out[field]:
+                out[field] = out[field].replace("T", " ")[:19]
     if not expand:
         out.pop("platform_data", None)
     for field in TOP[kind]:

@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Any, Mapping
 
-from reference_server import documents, ledger, money, queries, records, timestamps, totals
+from reference_server import documents, faults, ledger, money, queries, records, timestamps, totals
 from reference_server.errors import ApiError, invalid, not_found
 from reference_server.store import Database
 
@@ -36,8 +36,16 @@ class Service:
         with self.db.read() as conn:
             return records.get_connection(conn, token)
 
+    def default_connection(self) -> dict[str, str] | None:
+        """The first connection (a fallback only a faulty server uses, see faults.py)."""
+        with self.db.read() as conn:
+            row = conn.execute("SELECT access_token FROM connections ORDER BY rowid LIMIT 1").fetchone()
+            return None if row is None else records.get_connection(conn, row[0])
+
     def _load(self, conn: Any, kind: str, key: str, by_platform_id: bool = False) -> dict[str, Any]:
         doc = records.get_document(conn, TABLES[kind], key, by_platform_id=by_platform_id)
+        if doc is not None and faults.active("deleted-still-listed") and doc.get("deleted_at"):
+            doc = None  # soft-deleted
         if doc is None:
             raise not_found(WORDS[kind], key)
         return doc
@@ -45,6 +53,10 @@ class Service:
     def get(self, kind: str, key: str, *, by_platform_id: bool = False) -> dict[str, Any]:
         """One document by id or platform id."""
         with self.db.read() as conn:
+            if faults.active("unknown-id-placeholder") and records.get_document(
+                    conn, TABLES[kind], key, by_platform_id=by_platform_id) is None:
+                # "not synced yet": a stub instead of 404
+                return {"id": key, "platform_id": key, "line_items": [], "status": None}
             return self._load(conn, kind, key, by_platform_id)
 
     def list(self, kind: str, params: Mapping[str, str | None]) -> queries.Page:
@@ -76,7 +88,8 @@ class Service:
                 updated = documents.update_document(kind, doc, attrs, now_ms=records.next_stamp(conn, TABLES[kind], previous))
             except (ledger.RuleViolation, money.MoneyError) as exc:
                 raise _rule(exc) from None
-            records.save_document(conn, TABLES[kind], updated)
+            if not faults.active("update-not-persisted"):
+                records.save_document(conn, TABLES[kind], updated)
             return updated
 
     def delete(self, kind: str, key: str) -> None:
@@ -86,6 +99,12 @@ class Service:
             violation = ledger.check_deletable(documents.applied(kind, doc))
             if violation is not None:
                 raise invalid(violation.code, violation.message)
+            if faults.active("delete-not-deleting"):
+                return
+            if faults.active("deleted-still-listed"):  # soft delete; the list query forgets to filter it
+                doc["deleted_at"] = documents.stamp(timestamps.now_ms())
+                records.save_document(conn, TABLES[kind], doc)
+                return
             records.delete_document(conn, TABLES[kind], doc["id"])
 
     def apply_invoice_credit(self, request: Mapping[str, Any]) -> None:
@@ -105,13 +124,17 @@ class Service:
             for invoice_id, amount in plan:
                 memo["linked_invoices"] = totals.add_link(memo["linked_invoices"], {"id": invoice_id}, "allocated_amount", amount)
                 invoice = invoices[invoice_id]
+                payment_type = "INVOICE_PAYMENT" if faults.active("linked-payment-wrong-type") else "INVOICE_CREDIT_MEMO"
                 invoice["linked_payments"] = totals.add_link(
-                    invoice["linked_payments"], {"id": memo["id"], "type": "INVOICE_CREDIT_MEMO"}, "amount", amount, {"date": now})
-                documents.refresh("invoice", invoice)
+                    invoice["linked_payments"], {"id": memo["id"], "type": payment_type}, "amount", amount, {"date": now})
+                if not faults.active("amount-due-not-lowered"):
+                    documents.refresh("invoice", invoice)
                 invoice["updated_at"] = invoice["last_synced_at"] = now
-                records.save_document(conn, "invoices", invoice)
+                if not faults.active("application-one-side"):
+                    records.save_document(conn, "invoices", invoice)
                 records.record_application(conn, "invoice", memo["id"], invoice_id, amount, now_ms)
-            documents.refresh("invoice_credit_memo", memo)
+            if not faults.active("remaining-not-lowered"):
+                documents.refresh("invoice_credit_memo", memo)
             memo["allocated_at"] = memo["updated_at"] = memo["last_synced_at"] = now
             records.save_document(conn, "invoice_credit_memos", memo)
 
@@ -160,10 +183,13 @@ class Service:
                 memo["linked_bills"], restored = totals.remove_link(memo["linked_bills"], bill["id"], "allocated_amount")
             except (ledger.RuleViolation, money.MoneyError) as exc:
                 raise _rule(exc) from None
+            if faults.active("revert-does-nothing"):
+                return {"id": str(uuid.uuid4()), "success": True}
             now_ms = records.next_stamp(conn, "bill_credit_memos", timestamps.parse_ms(memo["updated_at"]))
             records.set_bill_amount_due(conn, bill["id"], documents.dec(bill["amount_due"]) + restored)
             records.mark_reverted(conn, memo["id"], bill["id"], now_ms)
-            documents.refresh("bill_credit_memo", memo)
+            if not faults.active("revert-keeps-remaining"):
+                documents.refresh("bill_credit_memo", memo)
             memo["updated_at"] = memo["last_synced_at"] = documents.stamp(now_ms)
             records.save_document(conn, "bill_credit_memos", memo)
             return {"id": str(uuid.uuid4()), "success": True}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from reference_server import money
+from reference_server import faults, money
 from reference_server.ledger import (
     EMPTY_LINE_ITEMS, NON_POSITIVE_AMOUNT, NOT_APPLIED, ZERO, RuleViolation, Violation, total_of,
 )
@@ -53,6 +53,9 @@ def add_link(
     result = [dict(link) for link in links]
     for link in result:
         if all(link.get(key) == value for key, value in match.items()):
+            if faults.active("reapply-overwrites-link"):
+                link[amount_key] = money.format_amount(amount)
+                return result
             link[amount_key] = money.format_amount(Decimal(str(link[amount_key])) + amount)
             return result
     result.append({**match, amount_key: money.format_amount(amount), **(extra or {})})
@@ -95,6 +98,8 @@ def line_amounts(lines: Sequence[Mapping[str, Any]], currency: str) -> list[Line
 
 def document_totals(lines: Sequence[LineAmounts]) -> Totals:
     """Document totals from its lines: sums of sub-totals, taxes and discounts, and their total."""
+    if faults.active("total-skips-last-line") and len(lines) > 1:
+        lines = lines[:-1]  # range(len(lines) - 1)
     sub_total = total_of(line.sub_total for line in lines)
     tax = total_of(line.tax_amount for line in lines)
     discount = total_of(line.discount_amount for line in lines)

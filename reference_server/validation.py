@@ -21,6 +21,8 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from reference_server import faults
+
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.yaml"
 SPEC_URI = "urn:contract"
 _FORMATS = FormatChecker()
@@ -40,15 +42,37 @@ def _reject_constant(name: str) -> Any:
     raise InvalidRequest("body", f"{name} is not a JSON number", "INVALID_JSON")
 
 
+def _check_text(value: Any) -> None:
+    """Refuse strings that are not Unicode text (lone surrogates from \\ud800-style escapes)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidRequest("body", "a string holds an unpaired surrogate escape", "INVALID_JSON") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+
+
 def parse_json(raw: bytes) -> Any:
-    """Parse a request body with exact decimals; NaN and Infinity are refused."""
+    """Parse a request body with exact decimals; NaN, Infinity and non-Unicode strings are refused."""
     try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        parsed = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        _check_text(parsed)
+        return parsed
     except InvalidRequest:
         raise
     except RecursionError:
         raise InvalidRequest("body", "the JSON is nested too deeply", "INVALID_JSON") from None
+    except ArithmeticError:  # decimal.InvalidOperation / Overflow: an exponent no amount can have
+        raise InvalidRequest("body", "a number is out of range", "INVALID_JSON") from None
     except (ValueError, UnicodeDecodeError) as exc:
+        if faults.active("malformed-json-500"):
+            raise
         raise InvalidRequest("body", f"malformed JSON ({exc})", "INVALID_JSON") from None
 
 
@@ -151,7 +175,9 @@ class Contract:
             raw = source[key]
             value: Any = raw
             if param.schema.get("type") == "integer":
-                if not raw.lstrip("-").isdigit() or len(raw) > 20:
+                if faults.active("bad-integer-param-500"):
+                    raw = str(int(raw))  # trusts the client to send digits
+                if not raw.lstrip("-").isascii() or not raw.lstrip("-").isdigit() or len(raw) > 20:
                     raise InvalidRequest(param.name, f"{raw!r} is not an integer")
                 value = int(raw)
             error = _first_error(self._validator(param.schema), value, param.name)
