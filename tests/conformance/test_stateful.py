@@ -14,7 +14,7 @@ from conformance.expect import amount, invoice_matches, memo_matches, same, stat
 from conformance.fixtures import Fixtures
 from conformance.ledger import Ledger, Memo, Target
 from conformance.settings import Settings
-from strategies import allocations, documents
+from strategies import allocations, documents, money
 
 ICM, BCM = "invoice_credit_memo", "bill_credit_memo"
 PATHS = {ICM: "/accounting/invoice_credit_memos", BCM: "/accounting/bill_credit_memos"}
@@ -90,9 +90,13 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         chosen = data.draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=3, unique_by=lambda t: t.id))
         targets = [(t.id, t.due) for t in chosen]
-        mode = data.draw(st.sampled_from(["under", "exact", "over"]))
-        if mode == "exact" and sum(d for _, d in targets) < memo.remaining or memo.remaining == 0 and mode != "over":
-            mode = "over"
+        due = sum((d for _, d in targets), Decimal(0))
+        unit = money.minor_unit(memo.currency)
+        possible = [mode for mode, ok in (("under", memo.remaining > unit), ("exact", 0 < memo.remaining <= due),
+                                          ("over", due >= memo.remaining + unit)) if ok]
+        if not possible:
+            return
+        mode = data.draw(st.sampled_from(possible))
         plan = data.draw(allocations.allocation_plans(remaining=memo.remaining, targets=targets, mode=mode,
                                                       currency=memo.currency))
         prediction = self.ledger.predict_application(memo_id, plan)

@@ -1,0 +1,166 @@
+"""strategies.queries: rendered filters and sorts match the contract's patterns, bad filters never do."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Callable
+
+import pytest
+from hypothesis import HealthCheck, find, given, settings, strategies as st
+from hypothesis.errors import InvalidArgument
+
+from conformance import querymodel
+from conformance.querymodel import Filter
+from strategies.queries import bad_filters, filters, sorts
+from tests.unit.strategies.spec_helpers import PARAMETERS, filter_regex, parameter, sort_regex
+
+RESOURCES = list(PARAMETERS)
+FIND = settings(max_examples=1000, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+OBJECTS: list[dict[str, Any]] = [
+    {"id": "m1", "customer_id": "cust-a", "document_number": 'T-q0 "quoted" \\ back', "created_at": "2024-03-31T10:00:00.123Z",
+     "updated_at": "2024-03-05T09:00:00.000Z", "last_synced_at": None},
+    {"id": "m2", "customer_id": "cust-b", "document_number": None, "created_at": "2024-03-29T01:00:00.500Z",
+     "updated_at": "2024-03-05T09:00:00.001Z", "last_synced_at": "2024-02-01T00:00:00.000Z"},
+    {"id": "m3", "customer_id": "cust-a", "document_number": "T-q2", "created_at": "2024-02-10T23:59:59.999Z",
+     "updated_at": "2024-03-06T00:00:00.000Z", "last_synced_at": "2024-02-01T00:00:00.000Z"},
+]
+VALUES = {f: [o[f] for o in OBJECTS] for f in querymodel.RESOURCE_FIELDS["invoice_credit_memos"]}
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_the_models_grammar_is_the_contracts_pattern_and_field_list(resource: str) -> None:
+    filter_param, sort_param = parameter(f"Filter{PARAMETERS[resource]}"), parameter(f"Sort{PARAMETERS[resource]}")
+    assert querymodel.filter_pattern(resource) == filter_param["schema"]["pattern"]
+    assert querymodel.sort_pattern(resource) == sort_param["schema"]["pattern"]
+    assert list(querymodel.RESOURCE_FIELDS[resource]) == filter_param["x-filterable-fields"]
+    assert list(querymodel.RESOURCE_FIELDS[resource]) == sort_param["x-sortable-fields"]
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_rendered_filters_match_the_contracts_pattern(resource: str) -> None:
+    pattern = filter_regex(resource)
+    values = {f: v for f, v in VALUES.items() if f in querymodel.RESOURCE_FIELDS[resource]}
+
+    @settings(max_examples=80, deadline=None)
+    @given(chosen=filters(resource=resource, values=values, max_conditions=3))
+    def check(chosen: Filter) -> None:
+        assert chosen.applies_to(resource) and 1 <= len(chosen.conditions) <= 3
+        assert pattern.fullmatch(chosen.render()), chosen.render()
+
+    check()
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_rendered_sorts_match_the_contracts_pattern(resource: str) -> None:
+    pattern = sort_regex(resource)
+
+    @settings(max_examples=30)
+    @given(pair=sorts(resource=resource))
+    def check(pair: tuple[str, str]) -> None:
+        assert pair[1] in ("ASC", "DESC") and pattern.fullmatch(f"{pair[0]} {pair[1]}")
+
+    check()
+
+
+def _names_a_date_that_does_not_exist(text: str) -> bool:
+    """Whether a quoted value in text starts with a YYYY-MM-DD that is no calendar date."""
+    for found in re.findall(r'"(\d{4}-\d{2}-\d{2})', text):
+        try:
+            date.fromisoformat(found)
+        except ValueError:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_bad_filters_never_match_the_contracts_pattern_unless_their_date_does_not_exist(resource: str) -> None:
+    pattern = filter_regex(resource)
+    outcomes: list[bool] = []
+
+    @settings(max_examples=150, deadline=None)
+    @given(bad=bad_filters(resource=resource))
+    def check(bad: str) -> None:
+        matched = bool(pattern.fullmatch(bad))
+        assert not matched or _names_a_date_that_does_not_exist(bad), bad
+        outcomes.append(matched)
+
+    check()
+    assert not all(outcomes)
+
+
+@pytest.mark.parametrize(("resource", "flaw"), [
+    ("invoice_credit_memos", lambda s: " and " in s),
+    ("invoice_credit_memos", lambda s: "total_amount=" in s),
+    ("invoice_credit_memos", lambda s: s.startswith("customer_id>")),
+    ("invoice_credit_memos", lambda s: "DROP TABLE" in s),
+    ("invoice_credit_memos", lambda s: s.endswith('="abc')),
+    ("invoice_credit_memos", lambda s: "2024-13-01" in s),
+    ("invoice_credit_memos", lambda s: s.endswith('"2024-02-30"')),
+    ("invoice_credit_memos", lambda s: s.endswith(" AND ")),
+    ("invoice_credit_memos", lambda s: s.startswith("foo")),
+    ("invoice_credit_memos", lambda s: "<>" in s),
+    ("customer_refunds", lambda s: s.startswith("customer_id=")),
+    ("customer_refunds", lambda s: s.startswith("created_at~")),
+    ("bill_credit_memos", lambda s: s.startswith('customer_id="')),
+])
+def test_bad_filters_reach_each_kind_of_flaw(resource: str, flaw: Callable[[str], bool]) -> None:
+    find(bad_filters(resource=resource), flaw, settings=FIND)
+
+
+def test_filters_reach_spaces_around_the_operator_null_and_substrings() -> None:
+    strategy = filters(resource="invoice_credit_memos", values=VALUES, max_conditions=1)
+    find(strategy, lambda f: f.render().startswith("document_number = "), settings=FIND)
+    find(strategy, lambda f: f.render() == "document_number=null", settings=FIND)
+    find(strategy, lambda f: f.render().startswith('document_number~"') and '\\"' in f.render(), settings=FIND)
+    find(strategy, lambda f: " AND " not in f.render() and f.render().endswith("+05:30\""), settings=FIND)
+
+
+def test_filters_shrink_to_equality_on_the_first_candidate() -> None:
+    chosen = find(filters(resource="invoice_credit_memos", values=VALUES), lambda f: True)
+    assert chosen.render() == 'customer_id="cust-a"'
+
+
+def test_timestamp_candidates_are_kept_as_given_or_respelled_as_the_same_instant() -> None:
+    strategy = filters(resource="invoice_credit_memos", values={"created_at": VALUES["created_at"]}, max_conditions=1)
+    chosen = find(strategy, lambda f: f.conditions[0].field == "created_at" and f.conditions[0].op == "=", settings=FIND)
+    assert chosen.render() == 'created_at="2024-03-31T10:00:00.123Z"'
+    assert querymodel.matches(chosen, OBJECTS[0]) and not querymodel.matches(chosen, OBJECTS[1])
+    instants = {querymodel.instant_ns(o["created_at"]) for o in OBJECTS}
+
+    def respelled(f: Filter) -> bool:
+        field, value = f.conditions[0].field, f.conditions[0].value
+        return field == "created_at" and value is not None and value not in VALUES["created_at"] and "T" in value \
+            and querymodel.instant_ns(value) in instants
+
+    assert respelled(find(strategy, respelled, settings=FIND))
+
+
+
+def test_most_filters_built_from_candidates_select_something() -> None:
+    selected: list[bool] = []
+
+    @settings(max_examples=200, derandomize=True, database=None, deadline=None)
+    @given(chosen=filters(resource="invoice_credit_memos", values=VALUES, max_conditions=2))
+    def record(chosen: Filter) -> None:
+        selected.append(any(querymodel.matches(chosen, o) for o in OBJECTS))
+
+    record()
+    assert sum(selected) >= len(selected) // 2
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: filters(resource="payments"), r"resource='payments' must be one of"),
+    (lambda: filters(resource="invoices", max_conditions=0), r"max_conditions=0 must be an integer from 1 to 50"),
+    (lambda: filters(resource="invoices", max_conditions=True), r"max_conditions=True"),
+    (lambda: filters(resource="invoices", values={"total_amount": ["1"]}), r"'total_amount', not a filterable field"),
+    (lambda: filters(resource="invoices", values={"created_at": ["yesterday"]}), r"'yesterday' is not an ISO 8601"),
+    (lambda: filters(resource="invoices", values={"created_at": [17]}), r"must be ISO 8601 strings"),
+    (lambda: filters(resource="invoices", values={"status": "open"}), r"must be a sequence of candidate values"),
+    (lambda: filters(resource="invoices", values={"status": [3]}), r"must hold strings or None"),
+    (lambda: bad_filters(resource="refunds"), r"resource='refunds' must be one of"),
+    (lambda: sorts(resource="bills"), r"resource='bills' must be one of"),
+])
+def test_bad_options_fail_when_the_strategy_is_made(call: Callable[[], Any], message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        call()
