@@ -36,6 +36,9 @@ def parser() -> argparse.ArgumentParser:
     }
     for name, text in helps.items():
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"{text} [env {ENV[name]}]")
+    # Hidden: start the embedded reference server with a deliberate bug (reference_server/faults.py),
+    # for `python -m conformance.selftest`. Ignored with --target.
+    p.add_argument("--fault", action="append", default=[], help=argparse.SUPPRESS)
     p.add_argument("pytest_args", nargs="*", help="extra arguments for pytest (after --)")
     return p
 
@@ -49,7 +52,7 @@ def preflight(settings: Settings) -> str | None:
         return f"target unreachable: {exc}"
     finally:
         client.close()
-    if exchange.error:
+    if exchange.error and not exchange.status:  # an answer that is merely bad is for the tests to judge
         return f"target did not answer: {exchange.error}"
     if exchange.status == 401:
         return "the target rejected ACCESS_TOKEN (401): pass the token of a connection on that target"
@@ -88,13 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the command and the console script."""
     options = parser().parse_args(argv)
     try:
-        settings = resolve({k: v for k, v in vars(options).items() if k != "pytest_args"})
+        settings = resolve({k: v for k, v in vars(options).items() if k not in ("pytest_args", "fault")})
     except SettingsError as exc:
         print(f"conformance: could not judge: {exc}", file=sys.stderr)
         return CANNOT_JUDGE
     with ExitStack() as stack:
         if settings.target is None:
-            server = EmbeddedServer(settings.access_token)
+            server = EmbeddedServer(settings.access_token, fault=",".join(options.fault) or None)
             try:
                 settings = settings.with_target(server.start())
             except RuntimeError as exc:

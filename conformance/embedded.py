@@ -44,8 +44,9 @@ class EmbeddedServer:
             "--db", str(self._dir / "reference.db"),
             "--access-token", self.access_token,
         ]
-        if self.fault:
-            command += ["--fault", self.fault]
+        for fault in (self.fault or "").split(","):
+            if fault:
+                command += ["--fault", fault]
         with self._log.open("wb") as log:
             self._proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + self.startup_timeout

@@ -44,6 +44,7 @@ class TestRecord:
     outcome: str  # passed | failed | skipped
     rules: list[str]
     duration: float = 0.0
+    elapsed: float = 0.0  # seconds from the start of the session to the end of this test (or subtest)
     skip_reason: str = ""
     failures: list[FailureRecord] = field(default_factory=list)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Generator
 
 import pytest
@@ -22,6 +23,11 @@ class ConformancePlugin:
         self.redactor = Redactor(settings.secrets(), settings.basic_auth)
         self.records: list[TestRecord] = []
         self.broken: list[str] = []  # errors of the run itself, which make it unable to judge
+        self.started = time.monotonic()
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Time the run from here: each record says when it ended (`elapsed`)."""
+        self.started = time.monotonic()
 
     def pytest_configure(self, config: pytest.Config) -> None:
         """Register the `rules` marker."""
@@ -34,7 +40,8 @@ class ConformancePlugin:
         result: pytest.TestReport = outcome.get_result()
         rules = [r for mark in item.iter_markers("rules") for r in mark.args]
         if result.when == "call" or (result.when == "setup" and not result.passed):
-            record = TestRecord(nodeid=item.nodeid, outcome=result.outcome, rules=rules, duration=result.duration)
+            record = TestRecord(nodeid=item.nodeid, outcome=result.outcome, rules=rules, duration=result.duration,
+                                elapsed=time.monotonic() - self.started)
             if result.skipped:
                 record.skip_reason = _skip_reason(result)
             elif result.failed and call.excinfo is not None and result.when == "setup" and not isinstance(

@@ -31,6 +31,12 @@ def by_rule(records: Iterable[TestRecord]) -> dict[str, Counter[str]]:
     return counts
 
 
+def first_failure_seconds(records: Iterable[TestRecord]) -> float | None:
+    """Seconds from the start of the run to the end of the first failing test, or None without failures."""
+    failed = [r.elapsed for r in records if r.failures or r.outcome == "failed"]
+    return round(min(failed), 3) if failed else None
+
+
 def summary(settings: Settings, records: list[TestRecord], exitstatus: int) -> dict[str, Any]:
     """Everything summary.json holds."""
     counts = by_rule(records)
@@ -41,6 +47,7 @@ def summary(settings: Settings, records: list[TestRecord], exitstatus: int) -> d
         "replay": f"make conformance SEED={settings.seed} PROFILE={settings.profile.name}",
         "settings": settings.redacted(),
         "tests": dict(Counter(r.outcome for r in records)),
+        "first_failure_seconds": first_failure_seconds(records),
         "rules": [
             {
                 "id": rule_id,

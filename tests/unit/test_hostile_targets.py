@@ -17,6 +17,8 @@ from conformance.embedded import free_port
 from conformance.settings import DEFAULT_FIXTURES, REPO
 
 TOKEN = "hostile-token-7f3a9c1e5b"
+# The broken test servers below drop connections on purpose; their sockets' warnings are theirs, not the suite's.
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning", "ignore::ResourceWarning")
 
 
 def _handler(mode: str) -> type[BaseHTTPRequestHandler]:
@@ -51,6 +53,12 @@ def _handler(mode: str) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
 
         do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_OPTIONS = _answer
 

@@ -1,0 +1,439 @@
+"""`python -m conformance.selftest`: prove that the suite catches real faults, and does not cry wolf.
+
+Runs `python -m conformance` against the embedded reference server several times without a fault (a
+failure there is a false positive: exit 1), then once with each deliberate fault of
+`reference_server/faults.py`, and prints, per fault, whether the suite caught it, by which rule(s), and how
+many seconds into the run the first failure came. `--compare-cli` runs the same faults through the plain
+`schemathesis run openapi/openapi.yaml --url URL --checks all` with the same time budget, side by side.
+
+Every run is a separate process with its own server, database and Hypothesis example database (its own
+working directory), so no run learns from another. At most `--jobs` runs at once (default: 2, or the CPU
+count if lower). Exit codes: 0 no false positive, 1 a clean run failed (or fewer faults caught than
+`--fail-under`), 2 the selftest could not judge (a clean run errored, bad options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from conformance.embedded import EmbeddedServer
+from conformance.settings import DEFAULT_TOKEN, ENV, PROFILES, REPO
+from reference_server import faults as catalogue
+
+CAUGHT, MISSED, ERROR = "caught", "missed", "error"
+SPEC = REPO / "openapi" / "openapi.yaml"
+
+
+@dataclass
+class Run:
+    """One run of the suite or of the plain CLI, with or without a fault, and what it found."""
+
+    tool: str  # "suite" | "cli"
+    fault: str | None
+    seed: int
+    exit_code: int | None = None  # None: timed out or did not start
+    found: list[str] = field(default_factory=list)  # suite: rule IDs; cli: check names
+    first_failure_seconds: float | None = None
+    wall_seconds: float = 0.0
+    note: str = ""
+    log: str = ""
+
+    @property
+    def label(self) -> str:
+        """The fault's name, or `clean` for a run without one."""
+        return self.fault or "clean"
+
+    @property
+    def verdict(self) -> str:
+        """caught (violations reported), missed (conformant) or error (could not judge, timeout)."""
+        if self.exit_code == 1:
+            return CAUGHT
+        if self.exit_code == 0:
+            return MISSED
+        return ERROR
+
+
+# ------------------------------------------------------------------------------------------- running
+
+
+def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment without the suite's settings, so nothing redirects a run to another target."""
+    env = {k: v for k, v in os.environ.items() if k not in ENV.values()}
+    env.update(extra or {})
+    return env
+
+
+def _run_process(command: list[str], cwd: Path, log: Path, timeout: float,
+                 env: dict[str, str]) -> tuple[int | None, float]:
+    """Run a command in its own process group, output to `log`; (exit code or None on timeout, seconds)."""
+    started = time.monotonic()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+        try:
+            code: int | None = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # the run and everything it started (its reference server): our own process group, by id
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    proc.wait(timeout=10)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            code = None
+    return code, time.monotonic() - started
+
+
+def run_suite(fault: str | None, seed: int, profile: str, workdir: Path, timeout: float) -> Run:
+    """`python -m conformance` against the embedded reference server, with `fault` injected."""
+    run = Run("suite", fault, seed)
+    report_dir = workdir / "report"
+    report_dir.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "conformance", "--profile", profile, "--seed", str(seed),
+               "--report-dir", str(report_dir)]
+    if fault:
+        command += ["--fault", fault]
+    log = workdir / "conformance.log"
+    for attempt in (1, 2):
+        # cwd = the run's own directory: its own .hypothesis example database
+        run.exit_code, run.wall_seconds = _run_process(command, workdir, log, timeout, _clean_env())
+        text = log.read_text(errors="replace")
+        if run.exit_code == 2 and "reference server exited at start" in text and attempt == 1:
+            continue  # a port taken between picking and binding: start again
+        break
+    run.log = str(log)
+    summary_path = report_dir / "summary.json"
+    if summary_path.is_file():
+        summary = json.loads(summary_path.read_text())
+        run.found = list(dict.fromkeys(f["rule"] for f in summary.get("failures", [])))
+        run.first_failure_seconds = summary.get("first_failure_seconds")
+    if run.exit_code is None:
+        run.note = f"timed out after {timeout:g} s"
+    elif run.exit_code not in (0, 1):
+        reasons = [line.split("could not judge:", 1)[1].strip() for line in text.splitlines() if "could not judge:" in line]
+        run.note = (reasons[-1] if reasons else f"exit {run.exit_code}")[:120]
+    return run
+
+
+def schemathesis_command() -> str:
+    """The schemathesis executable next to this Python, else on PATH."""
+    local = Path(sys.executable).with_name("schemathesis")
+    if local.exists():
+        return str(local)
+    found = shutil.which("schemathesis")
+    if found is None:
+        raise FileNotFoundError("schemathesis is not installed (pip install schemathesis)")
+    return found
+
+
+def _cli_findings(ndjson: Path) -> tuple[list[str], float | None]:
+    """The failed check names of a `schemathesis run --report ndjson` file, and seconds to the first failure."""
+    checks: dict[str, None] = {}
+    started = first = None
+    with ndjson.open(encoding="utf-8", errors="replace") as events:
+        for line in events:
+            if line.startswith('{"EngineStarted"'):
+                started = json.loads(line)["EngineStarted"]["timestamp"]
+            if not line.startswith('{"ScenarioFinished"') or '"failure"' not in line:
+                continue
+            finished = json.loads(line)["ScenarioFinished"]
+            failed = [c["name"] for results in (finished.get("recorder", {}).get("checks") or {}).values()
+                      for c in results if c.get("status") == "failure"]
+            if failed and first is None:
+                first = finished["timestamp"]
+            checks.update(dict.fromkeys(failed))
+    seconds = None if first is None or started is None else round(first - started, 3)
+    return list(checks), seconds
+
+
+def run_cli(fault: str | None, seed: int, budget: int, workdir: Path, timeout: float) -> Run:
+    """The plain schemathesis command line against a reference server started with `fault`."""
+    run = Run("cli", fault, seed)
+    report_dir = workdir / "report"
+    report_dir.mkdir(parents=True, exist_ok=True)
+    log = workdir / "schemathesis.log"
+    server = EmbeddedServer(DEFAULT_TOKEN, fault=fault)
+    try:
+        url = server.start()
+    except RuntimeError as exc:
+        run.note = f"server did not start: {str(exc)[:100]}"
+        return run
+    try:
+        # The README's plain command; --max-time gives it the suite's budget, --seed replays it, --workers 1
+        # keeps within the CPU share of one run, the ndjson report says which checks failed and when, and
+        # `--generation-database none` keeps runs from replaying each other's failures.
+        command = [schemathesis_command(), "run", str(SPEC), "--url", url, "--checks", "all",
+                   "--max-time", str(budget), "--seed", str(seed), "--workers", "1", "--no-color",
+                   "--generation-database", "none", "--report", "ndjson", "--report-dir", str(report_dir)]
+        env = _clean_env({"ACCESS_TOKEN": DEFAULT_TOKEN})
+        run.exit_code, run.wall_seconds = _run_process(command, REPO, log, timeout, env)
+    finally:
+        server.stop()
+    run.log = str(log)
+    if run.exit_code is None:
+        run.note = f"timed out after {timeout:g} s"
+    elif run.exit_code not in (0, 1):
+        run.note = f"schemathesis exit {run.exit_code}"
+    reports = sorted(report_dir.glob("*.ndjson"))
+    if reports:
+        run.found, run.first_failure_seconds = _cli_findings(reports[-1])
+        for report in reports:
+            report.unlink()  # tens of MB per run; the findings are kept in selftest.json
+    return run
+
+
+# ---------------------------------------------------------------------------------------- choosing
+
+
+def rotation_key(kind: str) -> str:
+    """The key a rotating selection is drawn with: git HEAD (default) or today's UTC date."""
+    if kind == "head":
+        try:
+            head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10)
+            if head.returncode == 0 and head.stdout.strip():
+                return head.stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return datetime.now(timezone.utc).date().isoformat()
+
+
+def rotate(count: int, key: str) -> list[str]:
+    """`count` faults chosen by `key`, one category after another so that a handful covers every category."""
+    rng = random.Random(int(hashlib.sha256(key.encode()).hexdigest()[:16], 16))
+    pools = {c: [f.name for f in catalogue.CATALOGUE if f.category == c] for c in catalogue.CATEGORIES}
+    for pool in pools.values():
+        rng.shuffle(pool)
+    order = list(catalogue.CATEGORIES)
+    rng.shuffle(order)
+    chosen: list[str] = []
+    while len(chosen) < min(count, len(catalogue.CATALOGUE)):
+        for category in order:
+            if pools[category] and len(chosen) < count:
+                chosen.append(pools[category].pop())
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------- reporting
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _found(run: Run | None, width: int) -> str:
+    if run is None:
+        return ""
+    if run.verdict == ERROR:
+        text = f"({run.note or 'error'})"
+    else:
+        text = ",".join(run.found) if run.found else "-"
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def table(fault_runs: dict[str, dict[str, Run]], clean: list[Run], cli_clean: list[Run], compare: bool) -> list[str]:
+    """The result table: one line per fault, then the clean runs and the totals."""
+    width = max([len("fault")] + [len(name) for name in fault_runs])
+    head = f"{'fault':<{width}}  {'category':<8}  {'suite':<6}  {'caught by rule(s)':<28}  {'1st s':>5}"
+    if compare:
+        head += f"  | {'CLI':<6}  {'caught by check(s)':<30}  {'1st s':>5}"
+    lines = [head, "-" * len(head)]
+    for name, runs in fault_runs.items():
+        suite, cli = runs.get("suite"), runs.get("cli")
+        category = catalogue.by_name(name).category
+        line = f"{name:<{width}}  {category:<8}  "
+        line += f"{suite.verdict if suite else '':<6}  {_found(suite, 28):<28}  {_seconds(suite and suite.first_failure_seconds):>5}"
+        if compare:
+            line += f"  | {cli.verdict if cli else '':<6}  {_found(cli, 30):<30}  {_seconds(cli and cli.first_failure_seconds):>5}"
+        lines.append(line)
+    lines.append("-" * len(head))
+    lines += _totals("suite", [r["suite"] for r in fault_runs.values() if "suite" in r], clean)
+    if compare:
+        lines += _totals("plain CLI", [r["cli"] for r in fault_runs.values() if "cli" in r], cli_clean)
+        both = [n for n, r in fault_runs.items() if r["suite"].verdict == CAUGHT and r["cli"].verdict == CAUGHT]
+        suite_only = [n for n, r in fault_runs.items() if r["suite"].verdict == CAUGHT and r["cli"].verdict != CAUGHT]
+        cli_only = [n for n, r in fault_runs.items() if r["suite"].verdict != CAUGHT and r["cli"].verdict == CAUGHT]
+        lines.append(f"caught by both {len(both)}, by the suite only {len(suite_only)}, by the plain CLI only "
+                     f"{len(cli_only)}{': ' + ', '.join(cli_only) if cli_only else ''}")
+    return lines
+
+
+def _totals(tool: str, runs: list[Run], clean: list[Run]) -> list[str]:
+    caught = [r for r in runs if r.verdict == CAUGHT]
+    missed = [r.label for r in runs if r.verdict == MISSED]
+    errors = [r.label for r in runs if r.verdict == ERROR]
+    times = [r.first_failure_seconds for r in caught if r.first_failure_seconds is not None]
+    median = f"{statistics.median(times):.1f} s" if times else "-"
+    false_positives = [r for r in clean if r.verdict != MISSED]
+    seeds = ", ".join(str(r.seed) for r in clean)
+    line = (f"{tool}: caught {len(caught)}/{len(runs)}"
+            f"{f' ({100 * len(caught) / len(runs):.0f}%)' if runs else ''}, "
+            f"false positives {len(false_positives)}/{len(clean)} clean runs (seeds {seeds or '-'}), "
+            f"median seconds to first failure {median}")
+    lines = [line]
+    if missed:
+        lines.append(f"  missed by the {tool}: {', '.join(missed)}")
+    if errors:
+        lines.append(f"  could not judge ({tool}): {', '.join(errors)}")
+    for run in false_positives:
+        lines.append(f"  FALSE POSITIVE ({tool}, seed {run.seed}): {run.verdict} {','.join(run.found) or run.note} "
+                     f"- see {run.log}")
+    return lines
+
+
+# ----------------------------------------------------------------------------------------------- main
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    p = argparse.ArgumentParser(prog="python -m conformance.selftest", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--faults", help="comma-separated fault names to run (default: every fault in the catalogue)")
+    p.add_argument("--rotate", type=int, metavar="N", help="run only N faults, chosen by --rotate-key (for CI)")
+    p.add_argument("--rotate-key", choices=("head", "date"), default="head",
+                   help="what the rotating choice is keyed on: git HEAD (default; the date outside git) or the UTC date")
+    p.add_argument("--clean-runs", type=int, default=3, help="runs without a fault, each with its own seed (default 3)")
+    p.add_argument("--profile", choices=list(PROFILES), default="default", help="the suite's profile (default: default)")
+    p.add_argument("--seed", type=int, help="seed of the fault runs and the first clean run (default: random)")
+    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="runs at once (default: 2, at most the CPUs)")
+    p.add_argument("--timeout", type=float, help="seconds before one run is stopped (default: 6 x the profile's budget + 120)")
+    p.add_argument("--compare-cli", action="store_true",
+                   help="also run each fault through the plain `schemathesis run ... --checks all`, same budget")
+    p.add_argument("--report-dir", default="reports/selftest", help="where selftest.json, table.txt and the runs go")
+    p.add_argument("--fail-under", type=float, default=0.0, metavar="PCT",
+                   help="exit 1 when the suite catches fewer than PCT percent of the faults run (default 0: off)")
+    p.add_argument("--list", action="store_true", help="list the fault catalogue and exit")
+    return p
+
+
+def choose_faults(options: argparse.Namespace) -> tuple[list[str], str]:
+    """The faults to run and a line saying how they were chosen; UnknownFault for a bad name."""
+    if options.faults:
+        chosen = [n.strip() for n in options.faults.split(",") if n.strip()]
+        for name in chosen:
+            catalogue.by_name(name)
+        how = "chosen with --faults"
+    else:
+        chosen = catalogue.names()
+        how = "the whole catalogue"
+    if options.rotate is not None:
+        key = rotation_key(options.rotate_key)
+        rotated = rotate(options.rotate, key)
+        chosen = [n for n in rotated if n in chosen] if options.faults else rotated
+        how = f"{len(chosen)} rotated by {options.rotate_key} {key[:12]}"
+    return list(dict.fromkeys(chosen)), how
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the selftest; 0 no false positive, 1 a false positive (or below --fail-under), 2 could not judge."""
+    options = parser().parse_args(argv)
+    if options.list:
+        for fault in catalogue.CATALOGUE:
+            print(f"{fault.name:<32} {fault.category:<8} {fault.description}")
+        return 0
+    try:
+        chosen, how = choose_faults(options)
+    except catalogue.UnknownFault as exc:
+        print(f"selftest: {exc}", file=sys.stderr)
+        return 2
+    if options.clean_runs < 0 or options.jobs < 1 or (options.rotate is not None and options.rotate < 1):
+        print("selftest: --clean-runs must be >= 0, --jobs and --rotate >= 1", file=sys.stderr)
+        return 2
+    if options.compare_cli:
+        try:
+            schemathesis_command()
+        except FileNotFoundError as exc:
+            print(f"selftest: {exc}", file=sys.stderr)
+            return 2
+    profile = PROFILES[options.profile]
+    seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31 - 100)
+    timeout = options.timeout or 6 * profile.budget_seconds + 120
+    report_dir = Path(options.report_dir).resolve()
+    report_dir.mkdir(parents=True, exist_ok=True)
+    workroot = Path(tempfile.mkdtemp(prefix="run-", dir=report_dir))
+
+    print(f"selftest: profile {profile.name}, seed {seed}, {options.clean_runs} clean run(s), {len(chosen)} fault(s) "
+          f"({how}){', with the plain CLI' if options.compare_cli else ''}; {options.jobs} at once; runs in {workroot}",
+          flush=True)
+    jobs: list[tuple[str, str | None, int]] = [("suite", None, seed + i) for i in range(options.clean_runs)]
+    if options.compare_cli:
+        jobs.append(("cli", None, seed))
+    for name in chosen:
+        jobs.append(("suite", name, seed))
+        if options.compare_cli:
+            jobs.append(("cli", name, seed))
+
+    lock = threading.Lock()
+    done: list[Run] = []
+
+    def work(tool: str, fault: str | None, run_seed: int) -> Run:
+        workdir = workroot / f"{tool}-{fault or 'clean'}-{run_seed}"
+        workdir.mkdir(parents=True, exist_ok=True)
+        if tool == "suite":
+            return run_suite(fault, run_seed, profile.name, workdir, timeout)
+        return run_cli(fault, run_seed, profile.budget_seconds, workdir, timeout)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=options.jobs) as pool:
+        futures = [pool.submit(work, *job) for job in jobs]
+        for future in as_completed(futures):
+            run = future.result()
+            with lock:
+                done.append(run)
+                found = ",".join(run.found[:4]) or run.note or "-"
+                print(f"[{len(done):>3}/{len(jobs)}] {run.tool:<5} {run.label:<32} {run.verdict:<6} {found[:60]:<30} "
+                      f"first {_seconds(run.first_failure_seconds)} s, wall {run.wall_seconds:.0f} s", flush=True)
+
+    clean = sorted((r for r in done if r.tool == "suite" and r.fault is None), key=lambda r: r.seed)
+    cli_clean = [r for r in done if r.tool == "cli" and r.fault is None]
+    fault_runs: dict[str, dict[str, Run]] = {name: {} for name in chosen}
+    for run in done:
+        if run.fault is not None:
+            fault_runs[run.fault][run.tool] = run
+    lines = table(fault_runs, clean, cli_clean, options.compare_cli)
+    lines.append(f"elapsed {time.monotonic() - started:.0f} s; runs and logs in {workroot}")
+    print()
+    print("\n".join(lines))
+    (report_dir / "table.txt").write_text("\n".join(lines) + "\n")
+    (report_dir / "selftest.json").write_text(json.dumps({
+        "profile": profile.name, "seed": seed, "selection": how, "faults": chosen,
+        "runs": [{**asdict(r), "verdict": r.verdict} for r in sorted(done, key=lambda r: (r.tool, r.label, r.seed))],
+    }, indent=2))
+
+    if any(r.verdict == ERROR for r in clean):
+        print("selftest: could not judge: a clean run did not finish (see its log)", file=sys.stderr)
+        return 2
+    if any(r.verdict == CAUGHT for r in clean):
+        print("selftest: FALSE POSITIVE: the suite failed the reference server without a fault", file=sys.stderr)
+        return 1
+    suite_runs = [r["suite"] for r in fault_runs.values() if "suite" in r]
+    rate = 100 * sum(r.verdict == CAUGHT for r in suite_runs) / len(suite_runs) if suite_runs else 100.0
+    if rate < options.fail_under:
+        print(f"selftest: the suite caught {rate:.0f}% of the faults, under --fail-under {options.fail_under:g}%",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

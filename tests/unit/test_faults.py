@@ -1,0 +1,191 @@
+"""The fault catalogue of the reference server, its --fault option, and the selftest's own logic."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance import selftest
+from conformance import outcomes
+from conformance.report import first_failure_seconds
+from reference_server import faults
+from reference_server.app import Settings, create_app
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = json.loads((REPO / "reference_server" / "fixtures.json").read_text())
+TOKEN = FIXTURES["access_token"]
+CUSTOMER = next(c["id"] for c in FIXTURES["customers"] if c["currency_code"] == "USD")
+
+
+# ------------------------------------------------------------------------------------------ catalogue
+
+
+def test_the_catalogue_has_at_least_35_unique_named_and_described_faults() -> None:
+    names = [fault.name for fault in faults.CATALOGUE]
+    assert len(names) >= 35
+    assert len(set(names)) == len(names), "fault names must be unique"
+    for fault in faults.CATALOGUE:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", fault.name), fault.name
+        assert len(fault.description) > 20 and "\n" not in fault.description, fault.name
+        assert fault.category in faults.CATEGORIES, fault.name
+
+
+def test_every_category_is_covered() -> None:
+    covered = {fault.category for fault in faults.CATALOGUE}
+    assert covered == set(faults.CATEGORIES)
+    assert set(faults.CATEGORIES) == {"shape", "money", "state", "queries", "security"}
+
+
+def test_every_fault_is_implemented_by_a_branch_in_the_server_and_no_branch_names_an_unknown_fault() -> None:
+    used: dict[str, set[str]] = {}
+    for path in (REPO / "reference_server").glob("*.py"):
+        if path.name != "faults.py":  # the catalogue itself, whose docstring shows the idiom
+            for name in re.findall(r'faults\.active\("([^"]+)"\)', path.read_text()):
+                used.setdefault(name, set()).add(path.name)
+    assert set(used) == set(faults.names())
+
+
+def test_active_rejects_names_outside_the_catalogue_and_activate_validates_first() -> None:
+    with pytest.raises(KeyError):
+        faults.active("no-such-fault")
+    with faults.injected("limit-ignored"):
+        with pytest.raises(faults.UnknownFault, match="known faults: .*limit-ignored"):
+            faults.activate(["limit-ignored", "no-such-fault"])
+        assert faults.current() == {"limit-ignored"}, "a rejected activation changes nothing"
+    assert faults.current() == frozenset()
+
+
+def test_the_server_command_rejects_an_unknown_fault_listing_the_known_ones() -> None:
+    result = subprocess.run([sys.executable, "-m", "reference_server", "--fault", "no-such-fault"], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "unknown --fault 'no-such-fault'" in result.stderr
+    for name in ("over-application-accepted", "limit-ignored", "access-token-not-checked"):
+        assert name in result.stderr
+
+
+# ------------------------------------------------------------------------------- faults change behaviour
+
+
+class InProcessClient:
+    """A synchronous client of an in-process app (httpx over ASGI), authenticated with the fixtures' token."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        async def send() -> httpx.Response:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://test",
+                                         params={"access_token": TOKEN}) as client:
+                return await client.request(method, url, **kwargs)
+        return asyncio.run(send())
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    """Make an in-process app (in-memory database) with the given faults on; faults are off afterwards."""
+
+    def make(*chosen: str) -> InProcessClient:
+        return InProcessClient(create_app(Settings(db_path=":memory:", faults=chosen)))
+
+    yield make
+    faults.reset()
+
+
+def _memo(client: InProcessClient, amount: str) -> dict[str, Any]:
+    body = {"invoice_credit_memo": {"customer_id": CUSTOMER, "currency_code": "USD", "line_items": [{"total_amount": amount}]}}
+    response = client.post("/accounting/invoice_credit_memos", json=body)
+    assert response.status_code == 200, response.text
+    return dict(response.json()["invoice_credit_memo"])
+
+
+def _over_apply(client: InProcessClient) -> int:
+    memo = _memo(client, "10.00")
+    invoice = client.post("/accounting/invoices", json={"invoice": {
+        "customer_id": CUSTOMER, "currency_code": "USD", "line_items": [{"total_amount": "50.00"}]}}).json()["invoice"]
+    response = client.post("/accounting/invoice_credit_applications", json={"invoice_credit_application": {
+        "invoice_credit_memo_id": memo["id"], "linked_invoices": [{"id": invoice["id"], "allocated_amount": "10.01"}]}})
+    return response.status_code
+
+
+def test_over_application_accepted_lets_a_memo_go_below_zero(serve: Any) -> None:
+    assert _over_apply(serve()) == 400
+    assert _over_apply(serve("over-application-accepted")) == 200
+
+
+def test_access_token_not_checked_answers_an_unknown_token(serve: Any) -> None:
+    params = {"access_token": "not-a-token"}
+    assert serve().get("/accounting/invoices", params=params).status_code == 401
+    assert serve("access-token-not-checked").get("/accounting/invoices", params=params).status_code == 200
+
+
+def test_icm_amounts_as_numbers_changes_the_json_type_of_amounts(serve: Any) -> None:
+    assert _memo(serve(), "14.34")["total_amount"] == "14.34"
+    assert _memo(serve("icm-amounts-as-numbers"), "14.34")["total_amount"] == 14.34
+
+
+def test_sort_direction_inverted_reverses_an_explicit_sort(serve: Any) -> None:
+    def order(client: InProcessClient) -> list[str]:
+        numbers = [_memo(client, amount)["total_amount"] for amount in ("1", "2", "3")]
+        assert numbers == ["1", "2", "3"]
+        page = client.get("/accounting/invoice_credit_memos", params={"sort": "created_at ASC"}).json()
+        return [memo["total_amount"] for memo in page["invoice_credit_memos"]]
+
+    assert order(serve()) == ["1", "2", "3"]
+    assert order(serve("sort-direction-inverted")) == ["3", "2", "1"]
+
+
+# ------------------------------------------------------------------------------------------- selftest
+
+
+def test_rotation_is_deterministic_per_key_and_a_handful_covers_every_category() -> None:
+    first = selftest.rotate(5, "abc123")
+    assert first == selftest.rotate(5, "abc123")
+    assert len(set(first)) == 5
+    assert {faults.by_name(name).category for name in first} == set(faults.CATEGORIES)
+    assert sorted(selftest.rotate(1000, "x")) == sorted(faults.names())
+    assert any(selftest.rotate(5, key) != first for key in ("def456", "2026-01-01", "2026-01-02"))
+
+
+def test_selftest_rejects_an_unknown_fault(capsys: pytest.CaptureFixture[str]) -> None:
+    assert selftest.main(["--faults", "limit-ignored,no-such-fault", "--report-dir", "unused"]) == 2
+    assert "unknown fault 'no-such-fault'" in capsys.readouterr().err
+
+
+def test_first_failure_seconds_is_the_end_of_the_earliest_failing_test() -> None:
+    records = [outcomes.TestRecord("a", "passed", [], elapsed=1.0),
+               outcomes.TestRecord("b", "failed", ["X"], elapsed=2.5, failures=[outcomes.FailureRecord("SCHEMA-001", "t")]),
+               outcomes.TestRecord("c", "failed", ["Y"], elapsed=4.0)]
+    assert first_failure_seconds(records) == 2.5
+    assert first_failure_seconds(records[:1]) is None
+
+
+def test_cli_findings_reads_failed_checks_and_the_time_of_the_first(tmp_path: Path) -> None:
+    def finished(stamp: float, statuses: dict[str, str]) -> str:
+        checks = {"case": [{"name": name, "status": status} for name, status in statuses.items()]}
+        status = "failure" if "failure" in statuses.values() else "success"
+        return json.dumps({"ScenarioFinished": {"timestamp": stamp, "status": status, "recorder": {"checks": checks}}})
+
+    events = tmp_path / "run.ndjson"
+    events.write_text("\n".join([
+        json.dumps({"EngineStarted": {"timestamp": 100.0}}),
+        finished(101.0, {"not_a_server_error": "success"}),
+        finished(103.5, {"response_schema_conformance": "failure", "not_a_server_error": "success"}),
+        finished(104.0, {"not_a_server_error": "failure"}),
+    ]) + "\n")
+    assert selftest._cli_findings(events) == (["response_schema_conformance", "not_a_server_error"], 3.5)
