@@ -31,7 +31,7 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    "quick": Profile("quick", max_examples=8, stateful_examples=3, stateful_steps=12, budget_seconds=30),
+    "quick": Profile("quick", max_examples=15, stateful_examples=4, stateful_steps=15, budget_seconds=30),
     "default": Profile("default", max_examples=30, stateful_examples=10, stateful_steps=25, budget_seconds=120),
     "thorough": Profile("thorough", max_examples=200, stateful_examples=60, stateful_steps=50, budget_seconds=1800),
 }

@@ -6,6 +6,7 @@ import pytest
 import schemathesis
 
 from conformance.checks import OUR_CHECKS
+from conformance.platforms import require
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
@@ -15,7 +16,5 @@ schema = schemathesis.pytest.from_fixture("api_schema")
                    "MONEY-008", "MONEY-009", "STATUS-001", "STATUS-002", "TIME-001", "CUR-001", "FETCH-001")
 @schema.parametrize()
 def test_operation_conforms_to_the_contract(case: schemathesis.Case, settings) -> None:  # type: ignore[no-untyped-def]
-    platforms = case.operation.definition.raw.get("x-supported-platforms", ["ANY"])
-    if settings.platform and "ANY" not in platforms and settings.platform not in platforms:
-        pytest.skip(f"unsupported: {case.operation.label} is not documented for {settings.platform}")
+    require(settings.platform, case.operation.definition.raw["operationId"])
     case.call_and_validate(additional_checks=OUR_CHECKS)

@@ -13,6 +13,7 @@ from conformance.client import ApiClient
 from conformance.expect import amount, invoice_matches, memo_matches, same, status_is
 from conformance.fixtures import Fixtures
 from conformance.ledger import Ledger, Memo, Target
+from conformance.platforms import require
 from conformance.settings import Settings
 from strategies import allocations, documents, money
 
@@ -181,6 +182,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
 @pytest.mark.rules("STATE-001", "APPLY-001", "APPLY-002", "APPLY-003", "WRITE-001", "WRITE-002", "WRITE-003")
 def test_credit_workflows_match_the_model_ledger(client: ApiClient, fixtures: Fixtures, tag: str, settings: Settings) -> None:
+    require(settings.platform, "createInvoice", "createInvoiceCreditMemo", "createBillCreditMemo",
+            "createInvoiceCreditApplication", "createBillCreditApplication", "revertBillCreditApplication")
     LedgerMachine.client, LedgerMachine.fixtures, LedgerMachine.tag = client, fixtures, tag
     run_state_machine_as_test(LedgerMachine, settings=hsettings(
         max_examples=settings.profile.stateful_examples,

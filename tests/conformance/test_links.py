@@ -1,0 +1,27 @@
+"""The schemathesis state machine over the contract's OpenAPI links, with our checks on every response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings as hsettings
+
+from conformance.checks import OUR_CHECKS
+from conformance.settings import Settings
+
+
+@pytest.mark.rules("SCHEMA-001", "SCHEMA-002", "WRITE-001", "WRITE-003", "MONEY-003", "STATUS-001", "FETCH-001")
+def test_linked_operations_conform_to_the_contract(api_schema: schemathesis.BaseSchema, settings: Settings) -> None:
+    base = api_schema.as_state_machine()
+
+    class Links(base):  # type: ignore[valid-type,misc]
+        def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
+            super().validate_response(response, case, additional_checks=list(OUR_CHECKS), **kwargs)
+
+    Links.run(settings=hsettings(
+        max_examples=settings.profile.stateful_examples,
+        stateful_step_count=settings.profile.stateful_steps,
+        deadline=None, database=None, suppress_health_check=list(HealthCheck),
+    ))
