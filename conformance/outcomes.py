@@ -40,6 +40,8 @@ class FailureRecord:
 class TestRecord:
     """One test's outcome and the rules it covers."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     nodeid: str
     outcome: str  # passed | failed | skipped
     rules: list[str]

@@ -1,0 +1,42 @@
+"""Reports group results by rule, put failures first, and carry the seed and masked settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conformance import report
+from conformance.failures import violation
+from conformance.outcomes import TestRecord, classify
+from conformance.redact import Redactor
+from conformance.settings import resolve
+
+
+def _records() -> list[TestRecord]:
+    failing = TestRecord("t::bad", "failed", ["MONEY-003", "MONEY-001"])
+    failing.failures = classify(
+        violation("MONEY-003", expected="remaining = 5", received="remaining = 10", reproduction="curl -sS x?access_token=tok-1"),
+        "MONEY-001", Redactor(["tok-1"]),
+    )
+    return [failing, TestRecord("t::good", "passed", ["MONEY-003", "PAGE-001"]),
+            TestRecord("t::skip", "skipped", ["IDTYPE-001"], skip_reason="unsupported: x")]
+
+
+def test_counts_are_grouped_by_rule() -> None:
+    counts = report.by_rule(_records())
+    assert counts["MONEY-003"] == {"failed": 1, "passed": 1}
+    assert counts["MONEY-001"] == {"passed": 1}
+    assert counts["IDTYPE-001"] == {"skipped": 1}
+
+
+def test_reports_put_failures_first_with_expected_received_and_a_masked_reproduction(tmp_path: Path) -> None:
+    settings = resolve({"access_token": "tok-1", "seed": "5", "report_dir": str(tmp_path)}, env={})
+    report.write(settings, _records(), 1)
+    data = json.loads((tmp_path / "summary.json").read_text())
+    assert data["verdict"] == "violations" and data["seed"] == 5 and data["settings"]["access_token"] == "***"
+    assert data["failures"][0]["rule"] == "MONEY-003" and "tok-1" not in json.dumps(data)
+    page = (tmp_path / "report.html").read_text()
+    assert page.index("Failures (1)") < page.index("By rule")
+    assert "Expected: remaining = 5" in page and "access_token=***" in page and "<script" not in page
+    lines = report.terminal_lines(settings, _records())
+    assert any(line.startswith("  [FAIL] MONEY-003") for line in lines) and any("SEED=5" in line for line in lines)
