@@ -9,7 +9,7 @@ CONFORMANCE_ARGS = $(if $(TARGET),--target '$(TARGET)') $(if $(ACCESS_TOKEN),--a
 	$(if $(FIXTURES),--fixtures '$(FIXTURES)') $(if $(PROFILE),--profile '$(PROFILE)') $(if $(SEED),--seed '$(SEED)') \
 	$(if $(REPORT_DIR),--report-dir '$(REPORT_DIR)') $(if $(PLATFORM),--platform '$(PLATFORM)')
 
-.PHONY: install test validate spec-diff conformance serve bench-server clean
+.PHONY: install test validate spec-diff conformance serve bench-server bench-suite clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ serve: $(STAMP)
 
 bench-server: $(STAMP)
 	$(PY) -m reference_server.bench
+
+bench-suite: $(STAMP)
+	$(PY) -m conformance.timing
 
 clean:
 	rm -rf $(VENV) reports *.db
