@@ -16,6 +16,7 @@ from conformance.plugin import ConformancePlugin
 from conformance.settings import ENV, PROFILES, REPO, Settings, SettingsError, resolve
 
 CONFORMANT, VIOLATIONS, CANNOT_JUDGE = 0, 1, 2
+VERDICTS = {CONFORMANT: "conformant", VIOLATIONS: "violations found", CANNOT_JUDGE: "could not judge"}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -111,7 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             report.write_could_not_judge(settings.report_dir, reason, settings.redacted())
             return CANNOT_JUDGE
         print(f"conformance: target {settings.target}, profile {settings.profile.name}, seed {settings.seed}, tag {settings.run_tag}")
-        return run(settings, options.pytest_args)
+        code = run(settings, options.pytest_args)
+    print(f"conformance: exit {code} ({VERDICTS[code]})")
+    return code
 
 
 if __name__ == "__main__":
