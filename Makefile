@@ -9,7 +9,7 @@ CONFORMANCE_ARGS = $(if $(TARGET),--target '$(TARGET)') $(if $(ACCESS_TOKEN),--a
 	$(if $(FIXTURES),--fixtures '$(FIXTURES)') $(if $(PROFILE),--profile '$(PROFILE)') $(if $(SEED),--seed '$(SEED)') \
 	$(if $(REPORT_DIR),--report-dir '$(REPORT_DIR)') $(if $(PLATFORM),--platform '$(PLATFORM)')
 
-.PHONY: install test validate spec-diff conformance serve bench-server bench-suite clean
+.PHONY: install test validate spec-diff conformance serve bench-server bench-suite reliability clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ bench-server: $(STAMP)
 
 bench-suite: $(STAMP)
 	$(PY) -m conformance.timing
+
+reliability: $(STAMP)
+	$(PY) -m conformance.reliability
 
 clean:
 	rm -rf $(VENV) reports *.db
