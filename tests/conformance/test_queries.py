@@ -168,3 +168,19 @@ def test_deprecated_millisecond_bounds_are_honoured(client: ApiClient, created: 
     exchange, listed = _listed(client, {"filter": f'document_number~"{tag}-q"', "updated_at_max": _ms(oldest["updated_at"]) - 1})
     same(client, exchange, "DEPRECATED-001", "objects updated after updated_at_max", [],
          [o["id"] for o in listed if _ms(o["updated_at"]) > _ms(oldest["updated_at"]) - 1])
+
+
+@pytest.mark.rules("FILTER-001")
+@pytest.mark.parametrize("op", ["=", "!=", ">", ">=", "<", "<="])
+@pytest.mark.parametrize("field", ["created_at", "updated_at"])
+def test_comparison_at_an_objects_own_timestamp_respects_the_boundary(
+    client: ApiClient, created: list[dict[str, Any]], tag: str, field: str, op: str
+) -> None:
+    pivot = sorted(created, key=lambda o: o[field])[COUNT // 2]
+    condition = queries.Condition(field, op, pivot[field])
+    chosen = queries.Filter((queries.Condition("document_number", "~", f"{tag}-q"), condition))
+    exchange, listed = _listed(client, {"filter": chosen.render()})
+    ours = {o["id"] for o in created}
+    got = sorted(o["id"] for o in listed if o["id"] in ours)
+    want = sorted(o["id"] for o in created if querymodel.matches(chosen, o))
+    same(client, exchange, "FILTER-001", f"objects selected by {chosen.render()}", want, got)

@@ -58,17 +58,28 @@ class LedgerMachine(RuleBasedStateMachine):
         self.ledger.add_memo(Memo(kind, created["id"], total, attrs["currency_code"], party))  # type: ignore[arg-type]
         return str(created["id"])
 
+    def _concentrated(self, data: st.DataObject, body: dict[str, Any], key: str, party: str) -> dict[str, Any]:
+        """Most documents go to two USD parties, so that memos and targets meet often enough to apply."""
+        if data.draw(st.integers(0, 4)) > 0:
+            parties = (self.fixtures.customers("USD") if party == "customer_id" else
+                       [v for v in self.fixtures.vendors("USD") if self.fixtures.bills_for(v.id)])[:2]
+            body[key][party] = data.draw(st.sampled_from([p.id for p in parties]))
+        return body
+
     @rule(target=memos, data=st.data())
     def create_invoice_credit_memo(self, data: st.DataObject) -> str:
-        return self._create_memo(ICM, data.draw(documents.invoice_credit_memo_creates(fixtures=self.fixtures, tag=self.tag)))
+        body = data.draw(documents.invoice_credit_memo_creates(fixtures=self.fixtures, tag=self.tag, currency="USD"))
+        return self._create_memo(ICM, self._concentrated(data, body, ICM, "customer_id"))
 
     @rule(target=memos, data=st.data())
     def create_bill_credit_memo(self, data: st.DataObject) -> str:
-        return self._create_memo(BCM, data.draw(documents.bill_credit_memo_creates(fixtures=self.fixtures, tag=self.tag)))
+        body = data.draw(documents.bill_credit_memo_creates(fixtures=self.fixtures, tag=self.tag, currency="USD"))
+        return self._create_memo(BCM, self._concentrated(data, body, BCM, "vendor_id"))
 
     @rule(target=invoices, data=st.data())
     def create_invoice(self, data: st.DataObject) -> str:
-        body = data.draw(documents.invoice_creates(fixtures=self.fixtures, tag=self.tag))
+        body = data.draw(documents.invoice_creates(fixtures=self.fixtures, tag=self.tag, currency="USD"))
+        body = self._concentrated(data, body, "invoice", "customer_id")
         exchange = self.client.request("POST", "/accounting/invoices", body=body)
         created = status_is(self.client, exchange, (200,), "WRITE-001", "a valid invoice is created")["invoice"]
         total = amount(created.get("total_amount"))
@@ -101,21 +112,74 @@ class LedgerMachine(RuleBasedStateMachine):
         plan = data.draw(allocations.allocation_plans(remaining=memo.remaining, targets=targets, mode=mode,
                                                       currency=memo.currency))
         prediction = self.ledger.predict_application(memo_id, plan)
-        if memo.kind == ICM:
-            body = {"invoice_credit_application": {"invoice_credit_memo_id": memo_id, "linked_invoices": [
-                {"id": target_id, "allocated_amount": str(value)} for target_id, value in plan]}}
-            path = "/accounting/invoice_credit_applications"
-        else:
-            body = {"bill_credit_application": {"bill_credit_memo_id": memo_id, "linked_bills": [
-                {"id": target_id, "allocated_amount": str(value)} for target_id, value in plan]}}
-            path = "/accounting/bill_credit_applications"
-        exchange = self.client.request("POST", path, body=body)
+        exchange = self._send_application(memo, plan)
         if prediction.accepted:
             status_is(self.client, exchange, (200,), "APPLY-001", "the application fits the remaining and due amounts")
             self.ledger.apply(memo_id, plan)
         else:
             status_is(self.client, exchange, (400,), "APPLY-002", f"the application must be refused: {prediction.reason}")
         self._compare(memo_id, [t for t, _ in plan], "APPLY-001" if prediction.accepted else "APPLY-002")
+
+    def _send_application(self, memo: Memo, plan: list[tuple[str, Decimal]]) -> Any:
+        key, links, path = (("invoice_credit_memo_id", "linked_invoices", "/accounting/invoice_credit_applications")
+                            if memo.kind == ICM else
+                            ("bill_credit_memo_id", "linked_bills", "/accounting/bill_credit_applications"))
+        body = {memo.kind.replace("_memo", "_application"): {
+            key: memo.id, links: [{"id": target_id, "allocated_amount": str(value)} for target_id, value in plan]}}
+        return self.client.request("POST", path, body=body)
+
+    @rule(memo_id=memos, data=st.data())
+    def overpay_one_target(self, memo_id: str, data: st.DataObject) -> None:
+        """More than a target's amount due, though within the memo's remaining: refused, nothing moves."""
+        memo = self.ledger.memos.get(memo_id)
+        if memo is None:
+            return
+        unit = money.minor_unit(memo.currency)
+        candidates = sorted((t for t in self.ledger.targets.values()
+                             if (t.id in self.fixtures.bill_ids) == (memo.kind == BCM) and t.party == memo.party
+                             and t.currency == memo.currency and 0 < t.due and t.due + unit <= memo.remaining),
+                            key=lambda t: t.id)
+        if not candidates:
+            return
+        target = data.draw(st.sampled_from(candidates))
+        plan = [(target.id, target.due + unit)]
+        prediction = self.ledger.predict_application(memo_id, plan)
+        assert not prediction.accepted
+        exchange = self._send_application(memo, plan)
+        status_is(self.client, exchange, (400,), "APPLY-002", f"the application must be refused: {prediction.reason}")
+        self._compare(memo_id, [target.id], "APPLY-002")
+
+    @rule(memo_id=memos, data=st.data())
+    def apply_again_to_a_linked_target(self, memo_id: str, data: st.DataObject) -> None:
+        """A second application to the same target adds to the first."""
+        memo = self.ledger.memos.get(memo_id)
+        if memo is None or memo.remaining <= 0:
+            return
+        linked = sorted(t for t in memo.links if self.ledger.targets[t].due > 0)
+        if not linked:
+            return
+        target = self.ledger.targets[data.draw(st.sampled_from(linked))]
+        unit = money.minor_unit(memo.currency)
+        plan = [(target.id, min(memo.remaining, target.due, data.draw(st.sampled_from([unit, unit * 100]))))]
+        assert self.ledger.predict_application(memo_id, plan).accepted
+        exchange = self._send_application(memo, plan)
+        status_is(self.client, exchange, (200,), "APPLY-001", "a further application within both balances is accepted")
+        self.ledger.apply(memo_id, plan)
+        self._compare(memo_id, [target.id], "APPLY-001")
+
+    @rule(memo_id=memos)
+    def shrink_memo_below_what_is_applied(self, memo_id: str) -> None:
+        """New lines totalling less than the amount applied: refused, the memo keeps its total."""
+        memo = self.ledger.memos.get(memo_id)
+        unit = money.minor_unit(memo.currency) if memo else Decimal(0)
+        if memo is None or memo.allocated <= unit:
+            return
+        new_total = memo.allocated - unit
+        body = {memo.kind: {"line_items": [{"total_amount": str(new_total), "description": "below what is applied"}]}}
+        assert not self.ledger.predict_total_change(memo_id, new_total).accepted
+        exchange = self.client.request("PATCH", f"{PATHS[memo.kind]}/{memo_id}", body=body)
+        status_is(self.client, exchange, (400,), "WRITE-002", "a total below the amount applied is refused")
+        self._compare(memo_id, [], "WRITE-002")
 
     @precondition(lambda self: any(m.kind == BCM and m.links for m in self.ledger.memos.values()))
     @rule(data=st.data())
