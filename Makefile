@@ -9,7 +9,7 @@ CONFORMANCE_ARGS = $(if $(TARGET),--target '$(TARGET)') $(if $(ACCESS_TOKEN),--a
 	$(if $(FIXTURES),--fixtures '$(FIXTURES)') $(if $(PROFILE),--profile '$(PROFILE)') $(if $(SEED),--seed '$(SEED)') \
 	$(if $(REPORT_DIR),--report-dir '$(REPORT_DIR)') $(if $(PLATFORM),--platform '$(PLATFORM)')
 
-.PHONY: install test validate spec-diff conformance serve bench-server bench-suite reliability clean
+.PHONY: install test validate spec-diff conformance serve bench-server bench-suite reliability selftest clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench-suite: $(STAMP)
 
 reliability: $(STAMP)
 	$(PY) -m conformance.reliability
+
+# every fault of reference_server/faults.py once, clean runs with 3 seeds, side by side with the plain CLI
+selftest: $(STAMP)
+	$(PY) -m conformance.selftest --compare-cli $(if $(PROFILE),--profile $(PROFILE)) $(if $(FAULTS),--faults $(FAULTS))
 
 clean:
 	rm -rf $(VENV) reports *.db
