@@ -96,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"conformance: could not judge: {exc}", file=sys.stderr)
         return CANNOT_JUDGE
+    if options.fault and settings.target is not None:
+        print("conformance: --fault only applies to the embedded reference server; ignored with a target", file=sys.stderr)
     with ExitStack() as stack:
         if settings.target is None:
             server = EmbeddedServer(settings.access_token, fault=",".join(options.fault) or None)

@@ -4,7 +4,9 @@ Runs `python -m conformance` against the embedded reference server several times
 failure there is a false positive: exit 1), then once with each deliberate fault of
 `reference_server/faults.py`, and prints, per fault, whether the suite caught it, by which rule(s), and how
 many seconds into the run the first failure came. `--compare-cli` runs the same faults through the plain
-`schemathesis run openapi/openapi.yaml --url URL --checks all` with the same time budget, side by side.
+`schemathesis run openapi/openapi.yaml --url URL --checks all` with the same time budget, side by side
+(its positive_data_acceptance alarms on the contract's documented business-rule 400s, e.g. CURRENCY_MISMATCH
+on an application its stateful phase chained at random, are counted as noise, not as catches).
 
 Every run is a separate process with its own server, database and Hypothesis example database (its own
 working directory), so no run learns from another. At most `--jobs` runs at once (default: 2, or the CPU
@@ -15,6 +17,7 @@ count if lower). Exit codes: 0 no false positive, 1 a clean run failed (or fewer
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -50,6 +53,7 @@ class Run:
     seed: int
     exit_code: int | None = None  # None: timed out or did not start
     found: list[str] = field(default_factory=list)  # suite: rule IDs; cli: check names
+    noise: list[str] = field(default_factory=list)  # cli: checks that only flagged documented rule refusals
     first_failure_seconds: float | None = None
     wall_seconds: float = 0.0
     note: str = ""
@@ -64,7 +68,7 @@ class Run:
     def verdict(self) -> str:
         """caught (violations reported), missed (conformant) or error (could not judge, timeout)."""
         if self.exit_code == 1:
-            return CAUGHT
+            return CAUGHT if self.found or not self.noise else MISSED
         if self.exit_code == 0:
             return MISSED
         return ERROR
@@ -147,9 +151,33 @@ def schemathesis_command() -> str:
     return found
 
 
-def _cli_findings(ndjson: Path) -> tuple[list[str], float | None]:
-    """The failed check names of a `schemathesis run --report ndjson` file, and seconds to the first failure."""
+#: Error codes of the reference server's request validation: a 400 with any other code is a business rule.
+_VALIDATION_CODES = frozenset({"INVALID_FIELD", "MISSING_FIELD", "MISSING_BODY", "INVALID_JSON"})
+
+
+def _rule_refusal(interaction: dict[str, object] | None) -> bool:
+    """True when a response is the contract's documented 400 for a business rule (OVER_APPLICATION, ...).
+
+    The plain CLI's positive_data_acceptance flags those (the request is schema-valid), but the contract
+    says they must be refused, whatever the server: they are false alarms, not findings.
+    """
+    response = (interaction or {}).get("response")
+    if not isinstance(response, dict) or response.get("status_code") != 400:
+        return False
+    content = response.get("content")
+    try:
+        raw = base64.b64decode(content["$base64"]) if isinstance(content, dict) else str(content or "").encode()
+        code = json.loads(raw).get("error_code")
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return False
+    return isinstance(code, str) and code not in _VALIDATION_CODES
+
+
+def _cli_findings(ndjson: Path) -> tuple[list[str], list[str], float | None]:
+    """From a `schemathesis run --report ndjson` file: the failed checks, the checks that only flagged rule
+    refusals (false alarms), and seconds from the engine's start to the first real failure."""
     checks: dict[str, None] = {}
+    noise: dict[str, None] = {}
     started = first = None
     with ndjson.open(encoding="utf-8", errors="replace") as events:
         for line in events:
@@ -158,13 +186,22 @@ def _cli_findings(ndjson: Path) -> tuple[list[str], float | None]:
             if not line.startswith('{"ScenarioFinished"') or '"failure"' not in line:
                 continue
             finished = json.loads(line)["ScenarioFinished"]
-            failed = [c["name"] for results in (finished.get("recorder", {}).get("checks") or {}).values()
-                      for c in results if c.get("status") == "failure"]
+            recorder = finished.get("recorder") or {}
+            interactions = recorder.get("interactions") or {}
+            failed = []
+            for case_id, results in (recorder.get("checks") or {}).items():
+                for check in results:
+                    if check.get("status") != "failure":
+                        continue
+                    if check["name"] == "positive_data_acceptance" and _rule_refusal(interactions.get(case_id)):
+                        noise[check["name"]] = None
+                    else:
+                        failed.append(check["name"])
             if failed and first is None:
                 first = finished["timestamp"]
             checks.update(dict.fromkeys(failed))
     seconds = None if first is None or started is None else round(first - started, 3)
-    return list(checks), seconds
+    return list(checks), [n for n in noise if n not in checks], seconds
 
 
 def run_cli(fault: str | None, seed: int, budget: int, workdir: Path, timeout: float) -> Run:
@@ -197,7 +234,7 @@ def run_cli(fault: str | None, seed: int, budget: int, workdir: Path, timeout: f
         run.note = f"schemathesis exit {run.exit_code}"
     reports = sorted(report_dir.glob("*.ndjson"))
     if reports:
-        run.found, run.first_failure_seconds = _cli_findings(reports[-1])
+        run.found, run.noise, run.first_failure_seconds = _cli_findings(reports[-1])
         for report in reports:
             report.unlink()  # tens of MB per run; the findings are kept in selftest.json
     return run
@@ -246,8 +283,10 @@ def _found(run: Run | None, width: int) -> str:
         return ""
     if run.verdict == ERROR:
         text = f"({run.note or 'error'})"
+    elif run.found:
+        text = ",".join(run.found)
     else:
-        text = ",".join(run.found) if run.found else "-"
+        text = "(rule-400 noise only)" if run.noise else "-"
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -291,6 +330,10 @@ def _totals(tool: str, runs: list[Run], clean: list[Run]) -> list[str]:
             f"false positives {len(false_positives)}/{len(clean)} clean runs (seeds {seeds or '-'}), "
             f"median seconds to first failure {median}")
     lines = [line]
+    noisy = [r for r in runs + clean if r.noise]
+    if noisy:
+        lines.append(f"  {tool} flagged documented rule-400s (noise, not counted) in {len(noisy)} of "
+                     f"{len(runs) + len(clean)} runs")
     if missed:
         lines.append(f"  missed by the {tool}: {', '.join(missed)}")
     if errors:
@@ -322,7 +365,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--report-dir", default="reports/selftest", help="where selftest.json, table.txt and the runs go")
     p.add_argument("--fail-under", type=float, default=0.0, metavar="PCT",
                    help="exit 1 when the suite catches fewer than PCT percent of the faults run (default 0: off)")
-    p.add_argument("--list", action="store_true", help="list the fault catalogue and exit")
+    p.add_argument("--list", action="store_true", help="list the faults that would run (all, --faults, --rotate) and exit")
     return p
 
 
@@ -347,15 +390,16 @@ def choose_faults(options: argparse.Namespace) -> tuple[list[str], str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the selftest; 0 no false positive, 1 a false positive (or below --fail-under), 2 could not judge."""
     options = parser().parse_args(argv)
-    if options.list:
-        for fault in catalogue.CATALOGUE:
-            print(f"{fault.name:<32} {fault.category:<8} {fault.description}")
-        return 0
     try:
         chosen, how = choose_faults(options)
     except catalogue.UnknownFault as exc:
         print(f"selftest: {exc}", file=sys.stderr)
         return 2
+    if options.list:
+        print(f"# {how}")
+        for fault in map(catalogue.by_name, chosen):
+            print(f"{fault.name:<32} {fault.category:<8} {fault.description}")
+        return 0
     if options.clean_runs < 0 or options.jobs < 1 or (options.rotate is not None and options.rotate < 1):
         print("selftest: --clean-runs must be >= 0, --jobs and --rotate >= 1", file=sys.stderr)
         return 2
@@ -377,7 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           flush=True)
     jobs: list[tuple[str, str | None, int]] = [("suite", None, seed + i) for i in range(options.clean_runs)]
     if options.compare_cli:
-        jobs.append(("cli", None, seed))
+        jobs += [("cli", None, seed + i) for i in range(options.clean_runs)]
     for name in chosen:
         jobs.append(("suite", name, seed))
         if options.compare_cli:
@@ -401,11 +445,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             with lock:
                 done.append(run)
                 found = ",".join(run.found[:4]) or run.note or "-"
-                print(f"[{len(done):>3}/{len(jobs)}] {run.tool:<5} {run.label:<32} {run.verdict:<6} {found[:60]:<30} "
+                verdict = run.verdict if run.fault else {MISSED: "passed", CAUGHT: "FAILED"}.get(run.verdict, ERROR)
+                print(f"[{len(done):>3}/{len(jobs)}] {run.tool:<5} {run.label:<32} {verdict:<6} {found[:60]:<30} "
                       f"first {_seconds(run.first_failure_seconds)} s, wall {run.wall_seconds:.0f} s", flush=True)
 
     clean = sorted((r for r in done if r.tool == "suite" and r.fault is None), key=lambda r: r.seed)
-    cli_clean = [r for r in done if r.tool == "cli" and r.fault is None]
+    cli_clean = sorted((r for r in done if r.tool == "cli" and r.fault is None), key=lambda r: r.seed)
     fault_runs: dict[str, dict[str, Run]] = {name: {} for name in chosen}
     for run in done:
         if run.fault is not None:

@@ -81,7 +81,7 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("cursor-from-first-row", "next_cursor is built from the page's first row, so paging repeats and loops", "queries"),
     Fault("pages-overlap", "the keyset comparison is inclusive: each page repeats the previous page's last object", "queries"),
     Fault("filter-ignored", "filter is parsed but never applied to the query", "queries"),
-    Fault("filter-unknown-field-ignored", "a filter condition on a non-filterable or unknown field is dropped instead of answered 400", "queries"),
+    Fault("filter-invalid-date-accepted", "a filter date that does not exist (2024-02-30) is rolled over to a real one instead of answered 400", "queries"),
     Fault("filter-gt-inclusive", "the > and < filter operators include the boundary (act as >= and <=)", "queries"),
     Fault("sort-direction-inverted", "sort ASC sorts descending and DESC ascending", "queries"),
     Fault("expand-ignored", "expand=platform_data is ignored: platform_data is never included", "queries"),
@@ -93,7 +93,7 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("long-document-number-500", "a document_number longer than 21 characters crashes the write with a 500", "security"),
     Fault("bad-integer-param-500", "a non-integer integer query parameter (limit=abc) crashes with a 500 instead of 400", "security"),
     Fault("bad-cursor-500", "a cursor that is not valid base64 crashes with a 500 instead of 400", "security"),
-    Fault("bad-filter-500", "a syntactically malformed filter crashes with a 500 instead of 400", "security"),
+    Fault("nonexistent-date-500", "a well-formed date that does not exist (2024-02-30) crashes with a 500 instead of 400", "security"),
     Fault("malformed-json-500", "a request body that is not JSON crashes with a 500 instead of 400", "security"),
 )
 

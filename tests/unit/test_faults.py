@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 import subprocess
@@ -176,16 +177,39 @@ def test_first_failure_seconds_is_the_end_of_the_earliest_failing_test() -> None
 
 
 def test_cli_findings_reads_failed_checks_and_the_time_of_the_first(tmp_path: Path) -> None:
-    def finished(stamp: float, statuses: dict[str, str]) -> str:
+    def finished(stamp: float, statuses: dict[str, str], status_code: int = 200, body: Any = None) -> str:
         checks = {"case": [{"name": name, "status": status} for name, status in statuses.items()]}
+        content = {"$base64": base64.b64encode(json.dumps(body).encode()).decode()}
+        interactions = {"case": {"response": {"status_code": status_code, "content": content}}}
         status = "failure" if "failure" in statuses.values() else "success"
-        return json.dumps({"ScenarioFinished": {"timestamp": stamp, "status": status, "recorder": {"checks": checks}}})
+        return json.dumps({"ScenarioFinished": {"timestamp": stamp, "status": status,
+                                                "recorder": {"checks": checks, "interactions": interactions}}})
 
+    refusal = {"error_type": "INVALID_REQUEST", "error_code": "CURRENCY_MISMATCH", "error_message": "m"}
+    invalid = {"error_type": "INVALID_REQUEST", "error_code": "INVALID_FIELD", "error_message": "m"}
     events = tmp_path / "run.ndjson"
     events.write_text("\n".join([
         json.dumps({"EngineStarted": {"timestamp": 100.0}}),
         finished(101.0, {"not_a_server_error": "success"}),
+        finished(102.0, {"positive_data_acceptance": "failure"}, 400, refusal),
         finished(103.5, {"response_schema_conformance": "failure", "not_a_server_error": "success"}),
         finished(104.0, {"not_a_server_error": "failure"}),
     ]) + "\n")
-    assert selftest._cli_findings(events) == (["response_schema_conformance", "not_a_server_error"], 3.5)
+    assert selftest._cli_findings(events) == (["response_schema_conformance", "not_a_server_error"],
+                                              ["positive_data_acceptance"], 3.5)
+    events.write_text(finished(1.0, {"positive_data_acceptance": "failure"}, 400, invalid) + "\n")
+    assert selftest._cli_findings(events) == (["positive_data_acceptance"], [], None)
+
+
+def test_a_cli_run_that_only_flagged_rule_refusals_is_not_a_catch() -> None:
+    assert selftest.Run("cli", "x", 1, exit_code=1, noise=["positive_data_acceptance"]).verdict == selftest.MISSED
+    assert selftest.Run("cli", "x", 1, exit_code=1, found=["ignored_auth"]).verdict == selftest.CAUGHT
+    assert selftest.Run("suite", "x", 1, exit_code=1).verdict == selftest.CAUGHT
+    assert selftest.Run("suite", None, 1, exit_code=None).verdict == selftest.ERROR
+
+
+def test_selftest_list_shows_the_rotated_choice_without_running(capsys: pytest.CaptureFixture[str]) -> None:
+    assert selftest.main(["--list", "--rotate", "5", "--rotate-key", "date"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("# 5 rotated by date ")
+    assert {line.split()[0] for line in lines[1:]} <= set(faults.names()) and len(lines) == 6
