@@ -46,3 +46,18 @@ def test_redacted_settings_hide_every_secret() -> None:
     s = resolve({"access_token": "tok-123", "basic_auth": "id:sec"}, env={})
     text = repr(s.redacted())
     assert "tok-123" not in text and "sec" not in text.replace("secrets", "")
+
+
+def test_tls_verification_is_on_by_default_and_can_be_turned_off_explicitly() -> None:
+    from conformance.client import ApiClient
+
+    assert resolve({}, env={}).tls_verify is True
+    off = resolve({"target": "https://example.invalid", "access_token": "t", "fixtures": "reference_server/fixtures.json"},
+                  env={"TLS_VERIFY": "false"})
+    assert off.tls_verify is False
+    on = resolve({"target": "https://example.invalid", "access_token": "t", "fixtures": "reference_server/fixtures.json"}, env={})
+    client = ApiClient(on)
+    try:
+        assert client._http._transport._pool._ssl_context.verify_mode.name == "CERT_REQUIRED"  # type: ignore[attr-defined]
+    finally:
+        client.close()
