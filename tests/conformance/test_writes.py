@@ -26,7 +26,7 @@ def _documented_for_the_platform(request: pytest.FixtureRequest, settings: Any) 
     """Skip a test whose operations the contract does not document for the target's platform."""
     kind = request.node.callspec.params.get("kind") if hasattr(request.node, "callspec") else None
     needed = [CREATE[kind]] if kind else []
-    if request.node.name.startswith(("test_over", "test_application", "test_revert")):
+    if request.node.name.startswith(("test_over", "test_application", "test_revert", "test_memo_with")):
         needed += ["createInvoice"] if "revert" not in request.node.name else []
     require(settings.platform, *needed)
 
@@ -185,3 +185,15 @@ def test_async_write_yields_a_job_whose_result_matches_the_sync_one(client: ApiC
 def test_missing_or_unknown_access_token_is_401(client: ApiClient, token: str | None) -> None:
     exchange = client.request("GET", RESOURCES["invoice"], token=None, params={"access_token": token})
     status_is(client, exchange, (401,), "AUTH-001", "the token is missing or unknown")
+
+
+@pytest.mark.rules("WRITE-003")
+def test_memo_with_applications_cannot_be_deleted(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
+    memo, inv = _memo_and_invoice(client, fixtures, tag, "10.00", "25.00")
+    exchange = client.request("POST", "/accounting/invoice_credit_applications",
+                              body=builders.icm_application(memo["id"], (inv["id"], "2.00")))
+    status_is(client, exchange, (200,), "APPLY-001", "2.00 of a 10.00 memo fits a 25.00 invoice")
+    refused = client.request("DELETE", f"{RESOURCES['invoice_credit_memo']}/{memo['id']}")
+    status_is(client, refused, (400,), "WRITE-003", "a memo with applications is not deleted")
+    exchange, after = fetch(client, "invoice_credit_memo", memo["id"], "WRITE-003")
+    same(client, exchange, "WRITE-003", "remaining_amount after a refused delete", Decimal("8"), amount(after.get("remaining_amount")))
