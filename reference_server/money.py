@@ -12,7 +12,10 @@ import json
 import math
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 __all__ = [
     "AMOUNT_OUT_OF_RANGE", "INVALID_AMOUNT", "INVALID_AMOUNT_PRECISION", "INVALID_CURRENCY",
@@ -27,6 +30,7 @@ AMOUNT_OUT_OF_RANGE = "AMOUNT_OUT_OF_RANGE"
 INVALID_CURRENCY = "INVALID_CURRENCY"
 
 #: Largest accepted magnitude: 2**53, the edge of exact integers in IEEE doubles (I-JSON, RFC 7493).
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.yaml"
 MAX_ABS_AMOUNT = Decimal(2**53)
 # Amounts are exact at any precision (the contract allows tiny JSON numbers such as 5e-324), so sums
 # must never round: every thread's context gets room for the widest sum the contract admits.
@@ -37,16 +41,10 @@ _DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _CURRENCY_SHAPE = re.compile(r"[A-Z]{3}")
 
 #: The active ISO 4217 alphabetic codes (list one), the same set as the contract's CurrencyCodeEnum.
-ISO_4217_CODES: frozenset[str] = frozenset("""
-    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP
-    BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB
-    EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
-    KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR
-    MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB
-    RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD
-    TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG
-    XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ZWL
-""".split())
+# The active ISO 4217 codes, read from the contract (CurrencyCodeEnum), never restated here.
+ISO_4217_CODES: frozenset[str] = frozenset(
+    yaml.safe_load(SPEC_PATH.read_text())["components"]["schemas"]["CurrencyCodeEnum"]["enum"]
+)
 
 # Minor units per ISO 4217; every other code has 2 (codes whose minor unit is "N.A." included).
 _MINOR_UNITS: dict[str, int] = {

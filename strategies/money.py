@@ -13,22 +13,15 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
+from conformance.contract import component
+
 __all__ = ["CURRENCY_CODES", "Spelling", "amounts", "check_amount", "currencies", "minor_unit",
            "minor_units", "spelled", "to_units"]
 
 Spelling = Literal["string", "number", "either"]
 
 #: The active ISO 4217 codes (the contract's CurrencyCodeEnum), USD first so that draws shrink to it.
-CURRENCY_CODES: tuple[str, ...] = ("USD", *sorted(set("""
-    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP
-    BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB
-    EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
-    KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR
-    MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB
-    RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD
-    TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG
-    XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ZWL
-""".split()) - {"USD"}))
+CURRENCY_CODES: tuple[str, ...] = ("USD", *sorted(set(component("CurrencyCodeEnum")["enum"]) - {"USD"}))
 
 # ISO 4217 minor units; every other code has 2 (those whose minor unit is "N.A." included).
 _MINOR_UNITS: dict[str, int] = {
