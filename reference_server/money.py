@@ -1,4 +1,4 @@
-"""Exact money: parse request amounts, validate currencies and precision, format both spellings.
+"""Exact money: parse request amounts (at any precision, never rounded), validate currencies, format both spellings.
 
 Requests may spell an amount as a JSON number or a decimal string; responses use decimal strings
 (invoice credit memos, invoices) or JSON numbers (bill credit memos, customer refunds). Everything in
@@ -18,14 +18,13 @@ from typing import Any
 import yaml
 
 __all__ = [
-    "AMOUNT_OUT_OF_RANGE", "INVALID_AMOUNT", "INVALID_AMOUNT_PRECISION", "INVALID_CURRENCY",
+    "AMOUNT_OUT_OF_RANGE", "INVALID_AMOUNT", "INVALID_CURRENCY",
     "ISO_4217_CODES", "MAX_ABS_AMOUNT", "MoneyError",
-    "check_precision", "check_range", "dumps", "format_amount", "loads", "minor_unit",
+    "check_range", "dumps", "format_amount", "loads",
     "parse_amount", "to_json_number", "validate_currency",
 ]
 
 INVALID_AMOUNT = "INVALID_AMOUNT"
-INVALID_AMOUNT_PRECISION = "INVALID_AMOUNT_PRECISION"
 AMOUNT_OUT_OF_RANGE = "AMOUNT_OUT_OF_RANGE"
 INVALID_CURRENCY = "INVALID_CURRENCY"
 
@@ -46,16 +45,6 @@ ISO_4217_CODES: frozenset[str] = frozenset(
     yaml.safe_load(SPEC_PATH.read_text())["components"]["schemas"]["CurrencyCodeEnum"]["enum"]
 )
 
-# Minor units per ISO 4217; every other code has 2 (codes whose minor unit is "N.A." included).
-_MINOR_UNITS: dict[str, int] = {
-    **dict.fromkeys(
-        "JPY KRW VND CLP ISK UGX XAF XOF XPF PYG RWF KMF GNF DJF BIF VUV UYI".split(), 0
-    ),
-    **dict.fromkeys("BHD KWD OMR JOD TND LYD IQD".split(), 3),
-    **dict.fromkeys("CLF UYW".split(), 4),
-}
-
-
 class MoneyError(ValueError):
     """An amount or currency a request may not carry; `code` is a stable machine-readable name."""
 
@@ -72,11 +61,6 @@ def validate_currency(code: object) -> str:
     if code not in ISO_4217_CODES:
         raise MoneyError(INVALID_CURRENCY, f"currency_code {code!r} is not an active ISO 4217 code")
     return code
-
-
-def minor_unit(currency: str) -> int:
-    """Number of decimal places the currency allows (0, 2, 3 or 4)."""
-    return _MINOR_UNITS.get(validate_currency(currency), 2)
 
 
 def _decimal_places(amount: Decimal) -> int:
@@ -96,22 +80,11 @@ def check_range(amount: Decimal) -> Decimal:
     return amount
 
 
-def check_precision(amount: Decimal, currency: str) -> Decimal:
-    """Return `amount` if it has no more decimal places than the currency's minor unit, else raise."""
-    places = minor_unit(currency)
-    if _decimal_places(amount) > places:
-        raise MoneyError(
-            INVALID_AMOUNT_PRECISION,
-            f"amount {format_amount(amount)} has more than {places} decimal places allowed for {currency}",
-        )
-    return amount
-
-
-def parse_amount(value: object, currency: str | None = None) -> Decimal:
+def parse_amount(value: object) -> Decimal:
     """Parse a JSON number (int, float or Decimal) or decimal string into an exact Decimal.
 
     Strings must be plain decimal text (`-?digits[.digits]`): no exponent, sign `+`, spaces,
-    separators, NaN or Infinity. With `currency`, the precision is checked against its minor unit.
+    separators, NaN or Infinity. Every decimal place is kept: the contract has no minor-unit limit.
     """
     if isinstance(value, bool) or value is None:
         raise MoneyError(INVALID_AMOUNT, f"amount must be a number or decimal string, not {value!r}")
@@ -136,8 +109,6 @@ def parse_amount(value: object, currency: str | None = None) -> Decimal:
     check_range(amount)
     if amount.is_zero():
         amount = Decimal(0)  # drop a negative zero's sign
-    if currency is not None:
-        check_precision(amount, currency)
     return amount
 
 

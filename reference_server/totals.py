@@ -80,7 +80,7 @@ def line_amounts(lines: Sequence[Mapping[str, Any]], currency: str) -> list[Line
     result = []
     for index, line in enumerate(lines):
         try:
-            # The contract keeps amounts exact at any precision: no rounding, no minor-unit limit.
+            # The contract keeps amounts exact at any precision: no rounding.
             value = money.parse_amount(line.get("total_amount") if isinstance(line, Mapping) else None)
         except money.MoneyError as exc:
             raise RuleViolation(Violation(exc.code, f"line_items[{index}].total_amount: {exc.message}")) from None
