@@ -45,9 +45,14 @@ bench-suite: $(STAMP)
 reliability: $(STAMP)
 	$(PY) -m conformance.reliability
 
-# every fault of reference_server/faults.py once, clean runs with 3 seeds, side by side with the plain CLI
+# make selftest [PROFILE=quick|default|thorough] [FAULTS=a,b] [ROTATE=n] [CLEAN_RUNS=n] [SEED=n] [COMPARE_CLI=0|1]
+COMPARE_CLI ?= 1
+SELFTEST_ARGS = $(if $(PROFILE),--profile '$(PROFILE)') $(if $(FAULTS),--faults '$(FAULTS)') \
+	$(if $(ROTATE),--rotate '$(ROTATE)') $(if $(CLEAN_RUNS),--clean-runs '$(CLEAN_RUNS)') $(if $(SEED),--seed '$(SEED)') \
+	$(if $(filter 1,$(COMPARE_CLI)),--compare-cli)
+
 selftest: $(STAMP)
-	$(PY) -m conformance.selftest --compare-cli $(if $(PROFILE),--profile $(PROFILE)) $(if $(FAULTS),--faults $(FAULTS))
+	$(PY) -m conformance.selftest $(SELFTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) reports *.db

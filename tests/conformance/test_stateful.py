@@ -46,6 +46,11 @@ class LedgerMachine(RuleBasedStateMachine):
             self.ledger.add_target(Target(bill.id, Decimal(str(bill.total_amount)), bill.currency_code, bill.vendor_id,
                                           Decimal(str(bill.amount_due))))
 
+    @initialize(target=invoices, data=st.data())
+    def an_invoice_to_apply_to(self, data: st.DataObject) -> str:
+        """Every example starts with an invoice, so that invoice credit always has somewhere to go."""
+        return self.create_invoice(data)
+
     # ----------------------------------------------------------------- creates
     def _create_memo(self, kind: str, body: dict[str, Any]) -> str:
         exchange = self.client.request("POST", PATHS[kind], body=body)
