@@ -46,9 +46,9 @@ def _item(line: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return item if isinstance(item, Mapping) else None
 
 
-def build_lines(kind: str, lines: list[Mapping[str, Any]], currency: str) -> tuple[list[dict[str, Any]], totals.Totals]:
+def build_lines(kind: str, lines: list[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], totals.Totals]:
     """Stored line items and document totals from request lines."""
-    amounts = totals.line_amounts(lines, currency)
+    amounts = totals.line_amounts(lines)
     built: list[dict[str, Any]] = []
     for line, amount in zip(lines, amounts):
         item = _item(line)
@@ -82,7 +82,7 @@ def new_document(kind: str, attrs: Mapping[str, Any], *, platform_number: int, n
     currency = attrs.get("currency_code") or "USD"
     if faults.active("currency-lowercase"):
         currency = currency.lower()
-    lines, sums = build_lines(kind, list(attrs["line_items"]), currency)
+    lines, sums = build_lines(kind, list(attrs["line_items"]))
     now = stamp(now_ms)
     doc: dict[str, Any] = {
         "id": str(uuid.uuid4()), "platform_id": str(platform_number),
@@ -143,7 +143,7 @@ def update_document(kind: str, doc: dict[str, Any], attrs: Mapping[str, Any], *,
         updated.update({field: None for field in ("memo", "document_number", "account_id") if field not in attrs})
     new_total = None
     if "line_items" in attrs:
-        lines, sums = build_lines(kind, list(attrs["line_items"]), attrs.get("currency_code") or doc.get("currency_code") or "USD")
+        lines, sums = build_lines(kind, list(attrs["line_items"]))
         updated["line_items"] = lines
         updated["total_amount"] = new_total = sums.total_amount
         if kind == "invoice":

@@ -73,7 +73,7 @@ def remove_link(
     return kept, removed
 
 
-def line_amounts(lines: Sequence[Mapping[str, Any]], currency: str) -> list[LineAmounts]:
+def line_amounts(lines: Sequence[Mapping[str, Any]]) -> list[LineAmounts]:
     """Derive each line's amounts from its request `total_amount` (no tax, no discount)."""
     if not lines:
         raise RuleViolation(Violation(EMPTY_LINE_ITEMS, "line_items must contain at least one line"))
