@@ -45,10 +45,12 @@ bench-suite: $(STAMP)
 reliability: $(STAMP)
 	$(PY) -m conformance.reliability
 
-# make selftest [PROFILE=quick|default|thorough] [FAULTS=a,b] [ROTATE=n] [CLEAN_RUNS=n] [SEED=n] [COMPARE_CLI=0|1]
+# make selftest [PROFILE=quick|default|thorough] [FAULTS=a,b] [ROTATE=n] [CLEAN_RUNS=n] [CLI_CLEAN_RUNS=n] [SEED=n]
+#               [COMPARE_CLI=0|1] [ALL_FAILURES=1]
 COMPARE_CLI ?= 1
 SELFTEST_ARGS = $(if $(PROFILE),--profile '$(PROFILE)') $(if $(FAULTS),--faults '$(FAULTS)') \
 	$(if $(ROTATE),--rotate '$(ROTATE)') $(if $(CLEAN_RUNS),--clean-runs '$(CLEAN_RUNS)') $(if $(SEED),--seed '$(SEED)') \
+	$(if $(CLI_CLEAN_RUNS),--cli-clean-runs '$(CLI_CLEAN_RUNS)') $(if $(filter 1,$(ALL_FAILURES)),--all-failures) \
 	$(if $(filter 1,$(COMPARE_CLI)),--compare-cli)
 
 selftest: $(STAMP)

@@ -68,15 +68,30 @@ def fetch(client: ApiClient, kind: str, object_id: str, rule: str) -> tuple[Exch
     return exchange, obj
 
 
+def create(client: ApiClient, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Create one object, failing under WRITE-001 unless it answers 200; return the created object."""
+    exchange = client.request("POST", RESOURCES[kind], body=dict(body))
+    return status_is(client, exchange, (200,), "WRITE-001", f"a valid {kind} is created")[kind]
+
+
+def _summed(entries: Iterable[Mapping[str, Any]], field: str) -> dict[str, Decimal | None]:
+    """{id: sum of `field`} over entries; None for an id with any amount that is not a number."""
+    found: dict[str, Decimal | None] = {}
+    for entry in entries:
+        value = amount(entry.get(field))
+        previous = found.get(entry.get("id"), Decimal(0))
+        found[entry.get("id")] = None if value is None or previous is None else previous + value
+    return found
+
+
+def payments_of(invoice: Mapping[str, Any]) -> dict[str, Decimal | None]:
+    """An invoice's credit-memo payments as {memo id: amount}, summed per memo (other payment types left out)."""
+    return _summed((p for p in invoice.get("linked_payments") or [] if p.get("type") == "INVOICE_CREDIT_MEMO"), "amount")
+
+
 def links_of(memo: Mapping[str, Any], kind: str) -> dict[str, Decimal | None]:
     """A memo's links as {target id: allocated amount}, summed per target."""
-    key = "linked_invoices" if kind == "invoice_credit_memo" else "linked_bills"
-    found: dict[str, Decimal | None] = {}
-    for link in memo.get(key) or []:
-        value = amount(link.get("allocated_amount"))
-        previous = found.get(link.get("id"), Decimal(0))
-        found[link.get("id")] = None if value is None or previous is None else previous + value
-    return found
+    return _summed(memo.get("linked_invoices" if kind == "invoice_credit_memo" else "linked_bills") or [], "allocated_amount")
 
 
 def memo_matches(client: ApiClient, model: Memo, rule: str) -> None:
@@ -94,11 +109,5 @@ def invoice_matches(client: ApiClient, model: Target, rule: str) -> None:
     exchange, invoice = fetch(client, "invoice", model.id, rule)
     same(client, exchange, rule, f"invoice {model.id} amount_due", model.due, amount(invoice.get("amount_due")))
     same(client, exchange, rule, f"invoice {model.id} status", model.status, invoice.get("status"))
-    payments: dict[str, Decimal | None] = {}
-    for payment in invoice.get("linked_payments") or []:
-        if payment.get("type") == "INVOICE_CREDIT_MEMO":
-            value = amount(payment.get("amount"))
-            previous = payments.get(payment.get("id"), Decimal(0))
-            payments[payment.get("id")] = None if value is None or previous is None else previous + value
     same(client, exchange, rule, f"invoice {model.id} credit memo payments", dict(sorted(model.payments.items())),
-         dict(sorted(payments.items())))
+         dict(sorted(payments_of(invoice).items())))

@@ -13,6 +13,17 @@ from conformance.redact import Redactor
 from conformance.settings import Settings
 
 
+#: The conformance modules, cheapest and most pointed first, so that a fault shows within seconds; the long
+#: generated phases (the state machines, the fuzzer) come last. Modules not named here run after these.
+MODULE_ORDER = ("test_writes", "test_applications", "test_queries", "test_stateful", "test_links", "test_fuzz")
+
+
+def module_rank(item: pytest.Item) -> int:
+    """Where an item's module comes in MODULE_ORDER (unknown modules last)."""
+    module = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
+    return MODULE_ORDER.index(module) if module in MODULE_ORDER else len(MODULE_ORDER)
+
+
 class ConformancePlugin:
     """Carries the run's settings into the tests and collects what each test showed, rule by rule."""
 
@@ -32,6 +43,10 @@ class ConformancePlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         """Register the `rules` marker."""
         config.addinivalue_line("markers", "rules(*ids): the rule IDs a conformance test covers")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Run the modules in MODULE_ORDER, keeping each module's own order (a stable sort)."""
+        items.sort(key=module_rank)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:

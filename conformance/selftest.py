@@ -17,13 +17,10 @@ count if lower). Exit codes: 0 no false positive, 1 a clean run failed (or fewer
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import json
 import os
 import random
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -31,213 +28,16 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-from conformance.embedded import EmbeddedServer
-from conformance.settings import DEFAULT_TOKEN, ENV, PROFILES, REPO
+from conformance.selftest_runs import CAUGHT, ERROR, MISSED, Run, run_cli, run_suite, schemathesis_command
+from conformance.settings import PROFILES, REPO
 from reference_server import faults as catalogue
 
-CAUGHT, MISSED, ERROR = "caught", "missed", "error"
-SPEC = REPO / "openapi" / "openapi.yaml"
-
-
-@dataclass
-class Run:
-    """One run of the suite or of the plain CLI, with or without a fault, and what it found."""
-
-    tool: str  # "suite" | "cli"
-    fault: str | None
-    seed: int
-    exit_code: int | None = None  # None: timed out or did not start
-    found: list[str] = field(default_factory=list)  # suite: rule IDs; cli: check names
-    noise: list[str] = field(default_factory=list)  # cli: checks that only flagged documented rule refusals
-    first_failure_seconds: float | None = None
-    wall_seconds: float = 0.0
-    note: str = ""
-    log: str = ""
-
-    @property
-    def label(self) -> str:
-        """The fault's name, or `clean` for a run without one."""
-        return self.fault or "clean"
-
-    @property
-    def verdict(self) -> str:
-        """caught (violations reported), missed (conformant) or error (could not judge, timeout)."""
-        if self.exit_code == 1:
-            return CAUGHT if self.found or not self.noise else MISSED
-        if self.exit_code == 0:
-            return MISSED
-        return ERROR
-
-
-# ------------------------------------------------------------------------------------------- running
-
-
-def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment without the suite's settings, so nothing redirects a run to another target."""
-    env = {k: v for k, v in os.environ.items() if k not in ENV.values()}
-    env.update(extra or {})
-    return env
-
-
-def _run_process(command: list[str], cwd: Path, log: Path, timeout: float,
-                 env: dict[str, str]) -> tuple[int | None, float]:
-    """Run a command in its own process group, output to `log`; (exit code or None on timeout, seconds)."""
-    started = time.monotonic()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
-        try:
-            code: int | None = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            # the run and everything it started (its reference server): our own process group, by id
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                try:
-                    os.killpg(proc.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    proc.wait(timeout=10)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-            code = None
-    return code, time.monotonic() - started
-
-
-def run_suite(fault: str | None, seed: int, profile: str, workdir: Path, timeout: float) -> Run:
-    """`python -m conformance` against the embedded reference server, with `fault` injected."""
-    run = Run("suite", fault, seed)
-    report_dir = workdir / "report"
-    report_dir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "conformance", "--profile", profile, "--seed", str(seed),
-               "--report-dir", str(report_dir)]
-    if fault:
-        command += ["--fault", fault]
-    log = workdir / "conformance.log"
-    for attempt in (1, 2):
-        # cwd = the run's own directory: its own .hypothesis example database
-        run.exit_code, run.wall_seconds = _run_process(command, workdir, log, timeout, _clean_env())
-        text = log.read_text(errors="replace")
-        if run.exit_code == 2 and "reference server exited at start" in text and attempt == 1:
-            continue  # a port taken between picking and binding: start again
-        break
-    run.log = str(log)
-    summary_path = report_dir / "summary.json"
-    if summary_path.is_file():
-        summary = json.loads(summary_path.read_text())
-        run.found = list(dict.fromkeys(f["rule"] for f in summary.get("failures", [])))
-        run.first_failure_seconds = summary.get("first_failure_seconds")
-    if run.exit_code is None:
-        run.note = f"timed out after {timeout:g} s"
-    elif run.exit_code not in (0, 1):
-        reasons = [line.split("could not judge:", 1)[1].strip() for line in text.splitlines() if "could not judge:" in line]
-        run.note = (reasons[-1] if reasons else f"exit {run.exit_code}")[:120]
-    return run
-
-
-def schemathesis_command() -> str:
-    """The schemathesis executable next to this Python, else on PATH."""
-    local = Path(sys.executable).with_name("schemathesis")
-    if local.exists():
-        return str(local)
-    found = shutil.which("schemathesis")
-    if found is None:
-        raise FileNotFoundError("schemathesis is not installed (pip install schemathesis)")
-    return found
-
-
-#: Error codes of the reference server's request validation: a 400 with any other code is a business rule.
-_VALIDATION_CODES = frozenset({"INVALID_FIELD", "MISSING_FIELD", "MISSING_BODY", "INVALID_JSON"})
-
-
-def _rule_refusal(interaction: dict[str, object] | None) -> bool:
-    """True when a response is the contract's documented 400 for a business rule (OVER_APPLICATION, ...).
-
-    The plain CLI's positive_data_acceptance flags those (the request is schema-valid), but the contract
-    says they must be refused, whatever the server: they are false alarms, not findings.
-    """
-    response = (interaction or {}).get("response")
-    if not isinstance(response, dict) or response.get("status_code") != 400:
-        return False
-    content = response.get("content")
-    try:
-        raw = base64.b64decode(content["$base64"]) if isinstance(content, dict) else str(content or "").encode()
-        code = json.loads(raw).get("error_code")
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return False
-    return isinstance(code, str) and code not in _VALIDATION_CODES
-
-
-def _cli_findings(ndjson: Path) -> tuple[list[str], list[str], float | None]:
-    """From a `schemathesis run --report ndjson` file: the failed checks, the checks that only flagged rule
-    refusals (false alarms), and seconds from the engine's start to the first real failure."""
-    checks: dict[str, None] = {}
-    noise: dict[str, None] = {}
-    started = first = None
-    with ndjson.open(encoding="utf-8", errors="replace") as events:
-        for line in events:
-            if line.startswith('{"EngineStarted"'):
-                started = json.loads(line)["EngineStarted"]["timestamp"]
-            if not line.startswith('{"ScenarioFinished"') or '"failure"' not in line:
-                continue
-            finished = json.loads(line)["ScenarioFinished"]
-            recorder = finished.get("recorder") or {}
-            interactions = recorder.get("interactions") or {}
-            failed = []
-            for case_id, results in (recorder.get("checks") or {}).items():
-                for check in results:
-                    if check.get("status") != "failure":
-                        continue
-                    if check["name"] == "positive_data_acceptance" and _rule_refusal(interactions.get(case_id)):
-                        noise[check["name"]] = None
-                    else:
-                        failed.append(check["name"])
-            if failed and first is None:
-                first = finished["timestamp"]
-            checks.update(dict.fromkeys(failed))
-    seconds = None if first is None or started is None else round(first - started, 3)
-    return list(checks), [n for n in noise if n not in checks], seconds
-
-
-def run_cli(fault: str | None, seed: int, budget: int, workdir: Path, timeout: float) -> Run:
-    """The plain schemathesis command line against a reference server started with `fault`."""
-    run = Run("cli", fault, seed)
-    report_dir = workdir / "report"
-    report_dir.mkdir(parents=True, exist_ok=True)
-    log = workdir / "schemathesis.log"
-    server = EmbeddedServer(DEFAULT_TOKEN, fault=fault)
-    try:
-        url = server.start()
-    except RuntimeError as exc:
-        run.note = f"server did not start: {str(exc)[:100]}"
-        return run
-    try:
-        # The README's plain command; --max-time gives it the suite's budget, --seed replays it, --workers 1
-        # keeps within the CPU share of one run, the ndjson report says which checks failed and when, and
-        # `--generation-database none` keeps runs from replaying each other's failures.
-        command = [schemathesis_command(), "run", str(SPEC), "--url", url, "--checks", "all",
-                   "--max-time", str(budget), "--seed", str(seed), "--workers", "1", "--no-color",
-                   "--generation-database", "none", "--report", "ndjson", "--report-dir", str(report_dir)]
-        env = _clean_env({"ACCESS_TOKEN": DEFAULT_TOKEN})
-        run.exit_code, run.wall_seconds = _run_process(command, REPO, log, timeout, env)
-    finally:
-        server.stop()
-    run.log = str(log)
-    if run.exit_code is None:
-        run.note = f"timed out after {timeout:g} s"
-    elif run.exit_code not in (0, 1):
-        run.note = f"schemathesis exit {run.exit_code}"
-    reports = sorted(report_dir.glob("*.ndjson"))
-    if reports:
-        run.found, run.noise, run.first_failure_seconds = _cli_findings(reports[-1])
-        for report in reports:
-            report.unlink()  # tens of MB per run; the findings are kept in selftest.json
-    return run
+__all__ = ["CAUGHT", "ERROR", "MISSED", "Run", "main", "rotate", "table"]
 
 
 # ---------------------------------------------------------------------------------------- choosing
@@ -356,6 +156,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rotate-key", choices=("head", "date"), default="head",
                    help="what the rotating choice is keyed on: git HEAD (default; the date outside git) or the UTC date")
     p.add_argument("--clean-runs", type=int, default=3, help="runs without a fault, each with its own seed (default 3)")
+    p.add_argument("--cli-clean-runs", type=int, metavar="N",
+                   help="clean runs of the plain CLI with --compare-cli (default: as many as --clean-runs)")
     p.add_argument("--profile", choices=list(PROFILES), default="default", help="the suite's profile (default: default)")
     p.add_argument("--seed", type=int, help="seed of the fault runs and the first clean run (default: random)")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="runs at once (default: 2, at most the CPUs)")
@@ -363,6 +165,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--compare-cli", action="store_true",
                    help="also run each fault through the plain `schemathesis run ... --checks all`, same budget")
     p.add_argument("--report-dir", default="reports/selftest", help="where selftest.json, table.txt and the runs go")
+    p.add_argument("--all-failures", action="store_true",
+                   help="run each faulty suite run to its end, to list every rule that catches the fault (default: "
+                        "stop at the first failing test; the verdict and the seconds to the first failure are the same)")
     p.add_argument("--fail-under", type=float, default=0.0, metavar="PCT",
                    help="exit 1 when the suite catches fewer than PCT percent of the faults run (default 0: off)")
     p.add_argument("--list", action="store_true", help="list the faults that would run (all, --faults, --rotate) and exit")
@@ -400,8 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for fault in map(catalogue.by_name, chosen):
             print(f"{fault.name:<32} {fault.category:<8} {fault.description}")
         return 0
-    if options.clean_runs < 0 or options.jobs < 1 or (options.rotate is not None and options.rotate < 1):
-        print("selftest: --clean-runs must be >= 0, --jobs and --rotate >= 1", file=sys.stderr)
+    if options.clean_runs < 0 or (options.cli_clean_runs or 0) < 0 or options.jobs < 1 or (options.rotate is not None and options.rotate < 1):
+        print("selftest: --clean-runs and --cli-clean-runs must be >= 0, --jobs and --rotate >= 1", file=sys.stderr)
         return 2
     if options.compare_cli:
         try:
@@ -421,7 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           flush=True)
     jobs: list[tuple[str, str | None, int]] = [("suite", None, seed + i) for i in range(options.clean_runs)]
     if options.compare_cli:
-        jobs += [("cli", None, seed + i) for i in range(options.clean_runs)]
+        cli_clean_runs = options.clean_runs if options.cli_clean_runs is None else options.cli_clean_runs
+        jobs += [("cli", None, seed + i) for i in range(cli_clean_runs)]
     for name in chosen:
         jobs.append(("suite", name, seed))
         if options.compare_cli:
@@ -434,7 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         workdir = workroot / f"{tool}-{fault or 'clean'}-{run_seed}"
         workdir.mkdir(parents=True, exist_ok=True)
         if tool == "suite":
-            return run_suite(fault, run_seed, profile.name, workdir, timeout)
+            return run_suite(fault, run_seed, profile.name, workdir, timeout,
+                             stop_first=fault is not None and not options.all_failures)
         return run_cli(fault, run_seed, profile.budget_seconds, workdir, timeout)
 
     started = time.monotonic()

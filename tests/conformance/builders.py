@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.client import ApiClient
+from conformance.expect import create
 from conformance.fixtures import Fixtures
 
 
@@ -59,3 +61,9 @@ def bcm_application(memo_id: str, *plan: tuple[str, Any]) -> dict[str, Any]:
         "bill_credit_memo_id": memo_id,
         "linked_bills": [{"id": target, "allocated_amount": value} for target, value in plan],
     }}
+
+
+def memo_and_invoice(client: ApiClient, fixtures: Fixtures, tag: str, memo: str, due: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A USD invoice credit memo of one line `memo` and an invoice of the same customer with one line `due`, created."""
+    return (create(client, "invoice_credit_memo", invoice_credit_memo(fixtures, tag, amounts=(memo,))),
+            create(client, "invoice", invoice(fixtures, tag, amounts=(due,))))

@@ -88,6 +88,12 @@ def test_limit_above_the_maximum_is_rejected(client: ApiClient) -> None:
     status_is(client, client.request("GET", PATH, params={"limit": 501}), (400,), "PAGE-001", "limit is at most 500")
 
 
+@pytest.mark.rules("SCHEMA-003")
+@pytest.mark.parametrize("limit", ["abc", "1.5", "0"])
+def test_limit_that_is_not_a_positive_integer_is_rejected(client: ApiClient, limit: str) -> None:
+    status_is(client, client.request("GET", PATH, params={"limit": limit}), (400,), "SCHEMA-003", f"limit={limit} is not an integer >= 1")
+
+
 def _listed(client: ApiClient, params: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
     collected: list[dict[str, Any]] = []
     exchange = None

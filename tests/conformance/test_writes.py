@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conformance.client import ApiClient
-from conformance.expect import RESOURCES, amount, fetch, same, status_is
+from conformance.expect import RESOURCES, amount, create, fetch, same, status_is
 from conformance.failures import violation
 from conformance.fixtures import Fixtures
 from conformance.platforms import require
@@ -31,16 +31,11 @@ def _documented_for_the_platform(request: pytest.FixtureRequest, settings: Any) 
     require(settings.platform, *needed)
 
 
-def _create(client: ApiClient, kind: str, body: dict[str, Any]) -> dict[str, Any]:
-    exchange = client.request("POST", RESOURCES[kind], body=body)
-    return status_is(client, exchange, (200,), "WRITE-001", f"a valid {kind} is created")[kind]
-
-
 @pytest.mark.rules("WRITE-001")
 @pytest.mark.parametrize("kind", ["invoice_credit_memo", "bill_credit_memo", "invoice", "customer_refund"])
 def test_create_echoes_its_input_and_can_be_fetched(client: ApiClient, fixtures: Fixtures, tag: str, kind: str) -> None:
     body = getattr(builders, kind)(fixtures, tag, amounts=("10.25", "4.75"))
-    created = _create(client, kind, body)
+    created = create(client, kind, body)
     exchange, fetched = fetch(client, kind, created["id"], "WRITE-001")
     for field, sent in body[kind].items():
         if field != "line_items":
@@ -51,7 +46,7 @@ def test_create_echoes_its_input_and_can_be_fetched(client: ApiClient, fixtures:
 
 @pytest.mark.rules("WRITE-002")
 def test_update_persists_sent_fields_keeps_others_and_moves_updated_at(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
-    created = _create(client, "invoice_credit_memo", builders.invoice_credit_memo(fixtures, tag))
+    created = create(client, "invoice_credit_memo", builders.invoice_credit_memo(fixtures, tag))
     time.sleep(0.002)
     exchange = client.request("PATCH", f"{RESOURCES['invoice_credit_memo']}/{created['id']}",
                               body={"invoice_credit_memo": {"memo": f"updated {tag}"}})
@@ -70,18 +65,13 @@ def test_deleted_memo_is_unreachable_and_unlisted(client: ApiClient, fixtures: F
     number = f"{tag}-del-{kind}"
     body = getattr(builders, kind)(fixtures, tag)
     body[kind]["document_number"] = number
-    created = _create(client, kind, body)
+    created = create(client, kind, body)
     status_is(client, client.request("DELETE", f"{RESOURCES[kind]}/{created['id']}"), (200,), "WRITE-003", "delete succeeds")
     gone = client.request("GET", f"{RESOURCES[kind]}/{created['id']}")
     status_is(client, gone, (404, 410), "WRITE-003", "a deleted object is gone")
     listed = client.request("GET", RESOURCES[kind], params={"filter": f'document_number="{number}"'})
     page = status_is(client, listed, (200,), "WRITE-003", "the list answers")
     same(client, listed, "WRITE-003", "deleted object listed", [], [o["id"] for o in page[f"{kind}s"]])
-
-
-def _memo_and_invoice(client: ApiClient, fixtures: Fixtures, tag: str, memo: str, due: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    return (_create(client, "invoice_credit_memo", builders.invoice_credit_memo(fixtures, tag, amounts=(memo,))),
-            _create(client, "invoice", builders.invoice(fixtures, tag, amounts=(due,))))
 
 
 def _unchanged(client: ApiClient, memo: dict[str, Any], inv: dict[str, Any]) -> None:
@@ -97,7 +87,7 @@ def _unchanged(client: ApiClient, memo: dict[str, Any], inv: dict[str, Any]) -> 
 def test_over_or_non_positive_application_is_rejected_and_changes_nothing(
     client: ApiClient, fixtures: Fixtures, tag: str, allocated: Any
 ) -> None:
-    memo, inv = _memo_and_invoice(client, fixtures, tag, "10.00", "50.00")
+    memo, inv = builders.memo_and_invoice(client, fixtures, tag, "10.00", "50.00")
     exchange = client.request("POST", "/accounting/invoice_credit_applications",
                               body=builders.icm_application(memo["id"], (inv["id"], allocated)))
     status_is(client, exchange, (400,), "APPLY-002", f"allocating {allocated} of a 10.00 memo is refused")
@@ -106,8 +96,8 @@ def test_over_or_non_positive_application_is_rejected_and_changes_nothing(
 
 @pytest.mark.rules("APPLY-002")
 def test_application_across_currencies_is_rejected(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
-    memo = _create(client, "invoice_credit_memo", builders.invoice_credit_memo(fixtures, tag, currency="EUR"))
-    inv = _create(client, "invoice", builders.invoice(fixtures, tag))
+    memo = create(client, "invoice_credit_memo", builders.invoice_credit_memo(fixtures, tag, currency="EUR"))
+    inv = create(client, "invoice", builders.invoice(fixtures, tag))
     exchange = client.request("POST", "/accounting/invoice_credit_applications",
                               body=builders.icm_application(memo["id"], (inv["id"], "1.00")))
     status_is(client, exchange, (400,), "APPLY-002", "an EUR memo cannot pay a USD invoice")
@@ -116,7 +106,7 @@ def test_application_across_currencies_is_rejected(client: ApiClient, fixtures: 
 
 @pytest.mark.rules("APPLY-001")
 def test_application_moves_money_on_both_sides(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
-    memo, inv = _memo_and_invoice(client, fixtures, tag, "10.00", "25.00")
+    memo, inv = builders.memo_and_invoice(client, fixtures, tag, "10.00", "25.00")
     exchange = client.request("POST", "/accounting/invoice_credit_applications",
                               body=builders.icm_application(memo["id"], (inv["id"], 4.5)))
     status_is(client, exchange, (200,), "APPLY-001", "4.50 of a 10.00 memo fits a 25.00 invoice")
@@ -130,7 +120,7 @@ def test_application_moves_money_on_both_sides(client: ApiClient, fixtures: Fixt
 
 @pytest.mark.rules("APPLY-003")
 def test_revert_restores_the_bill_credit_memo(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
-    memo = _create(client, "bill_credit_memo", builders.bill_credit_memo(fixtures, tag))
+    memo = create(client, "bill_credit_memo", builders.bill_credit_memo(fixtures, tag))
     bill = fixtures.bills_for(memo["vendor_id"])[0]
     exchange = client.request("POST", "/accounting/bill_credit_applications", body=builders.bcm_application(memo["id"], (bill.id, "3.00")))
     status_is(client, exchange, (200,), "APPLY-001", "3.00 of a 10.00 memo fits the bill")
@@ -189,7 +179,7 @@ def test_missing_or_unknown_access_token_is_401(client: ApiClient, token: str | 
 
 @pytest.mark.rules("WRITE-003")
 def test_memo_with_applications_cannot_be_deleted(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
-    memo, inv = _memo_and_invoice(client, fixtures, tag, "10.00", "25.00")
+    memo, inv = builders.memo_and_invoice(client, fixtures, tag, "10.00", "25.00")
     exchange = client.request("POST", "/accounting/invoice_credit_applications",
                               body=builders.icm_application(memo["id"], (inv["id"], "2.00")))
     status_is(client, exchange, (200,), "APPLY-001", "2.00 of a 10.00 memo fits a 25.00 invoice")

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance import selftest
+from conformance import selftest, selftest_runs
 from conformance import outcomes
 from conformance.report import first_failure_seconds
 from reference_server import faults
@@ -195,10 +195,10 @@ def test_cli_findings_reads_failed_checks_and_the_time_of_the_first(tmp_path: Pa
         finished(103.5, {"response_schema_conformance": "failure", "not_a_server_error": "success"}),
         finished(104.0, {"not_a_server_error": "failure"}),
     ]) + "\n")
-    assert selftest._cli_findings(events) == (["response_schema_conformance", "not_a_server_error"],
+    assert selftest_runs._cli_findings(events) == (["response_schema_conformance", "not_a_server_error"],
                                               ["positive_data_acceptance"], 3.5)
     events.write_text(finished(1.0, {"positive_data_acceptance": "failure"}, 400, invalid) + "\n")
-    assert selftest._cli_findings(events) == (["positive_data_acceptance"], [], None)
+    assert selftest_runs._cli_findings(events) == (["positive_data_acceptance"], [], None)
 
 
 def test_a_cli_run_that_only_flagged_rule_refusals_is_not_a_catch() -> None:
@@ -213,3 +213,23 @@ def test_selftest_list_shows_the_rotated_choice_without_running(capsys: pytest.C
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("# 5 rotated by date ")
     assert {line.split()[0] for line in lines[1:]} <= set(faults.names()) and len(lines) == 6
+
+
+def test_selftest_rejects_a_negative_count_of_cli_clean_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert selftest.main(["--compare-cli", "--cli-clean-runs", "-1", "--faults", "limit-ignored"]) == 2
+    assert "--cli-clean-runs must be >= 0" in capsys.readouterr().err
+
+
+def test_a_faulty_suite_run_stops_at_its_first_failing_test_unless_asked_for_all(tmp_path: Path,
+                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    commands: list[list[str]] = []
+
+    def fake(command: list[str], *args: Any) -> tuple[int, float]:
+        commands.append(command)
+        args[1].write_text("")  # the log
+        return 0, 0.0
+
+    monkeypatch.setattr(selftest_runs, "_run_process", fake)
+    selftest_runs.run_suite("limit-ignored", 1, "quick", tmp_path, 10, stop_first=True)
+    selftest_runs.run_suite("limit-ignored", 1, "quick", tmp_path, 10)
+    assert commands[0][-2:] == ["--", "-x"] and "-x" not in commands[1]

@@ -40,3 +40,15 @@ def test_reports_put_failures_first_with_expected_received_and_a_masked_reproduc
     assert "Expected: remaining = 5" in page and "access_token=***" in page and "<script" not in page
     lines = report.terminal_lines(settings, _records())
     assert any(line.startswith("  [FAIL] MONEY-003") for line in lines) and any("SEED=5" in line for line in lines)
+
+
+def test_the_pointed_modules_run_before_the_generated_phases() -> None:
+    from types import SimpleNamespace
+
+    from conformance.plugin import module_rank
+
+    names = ["tests/conformance/test_fuzz.py::test_x", "tests/conformance/test_new.py::t",
+             "tests/conformance/test_writes.py::test_y", "tests/conformance/test_stateful.py::t"]
+    items = [SimpleNamespace(nodeid=n) for n in names]
+    ordered = [i.nodeid.split("::")[0].rsplit("/", 1)[1] for i in sorted(items, key=module_rank)]  # type: ignore[arg-type]
+    assert ordered == ["test_writes.py", "test_stateful.py", "test_fuzz.py", "test_new.py"]
