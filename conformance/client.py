@@ -59,6 +59,8 @@ class ApiClient:
         self.settings = settings
         self.base = settings.target
         self.redactor = Redactor(settings.secrets(), settings.basic_auth)
+        #: held to by `expect.status_is` (a `responses.ResponseContract`); set by the run's client fixture
+        self.contract: Any = None
         self._min_interval = 1.0 / settings.rate_limit if settings.rate_limit else 0.0
         self._last = 0.0
         self._http = httpx.Client(

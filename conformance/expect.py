@@ -28,7 +28,8 @@ def amount(value: Any) -> Decimal | None:
 
 
 def status_is(client: ApiClient, exchange: Exchange, allowed: Iterable[int], rule: str, why: str) -> Any:
-    """Fail under `rule` unless the exchange answered one of `allowed`; return the parsed body."""
+    """Fail under `rule` unless the exchange answered one of `allowed`, and under SCHEMA-001 when the response
+    breaks the contract's schema (with the client's contract set); return the parsed body."""
     allowed = tuple(allowed)
     if exchange.error or exchange.status not in allowed:
         raise violation(
@@ -38,6 +39,8 @@ def status_is(client: ApiClient, exchange: Exchange, allowed: Iterable[int], rul
             operation=f"{exchange.method} {exchange.url.split('?')[0].removeprefix(client.base)}",
             reproduction=exchange.reproduction(client.redactor),
         )
+    if client.contract is not None:
+        client.contract.check(client, exchange)
     try:
         return exchange.json() if exchange.text else None
     except ValueError:

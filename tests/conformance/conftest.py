@@ -13,6 +13,7 @@ from schemathesis.config import SchemathesisConfig
 from conformance import checks
 from conformance.client import ApiClient
 from conformance.plugin import ConformancePlugin
+from conformance.responses import ResponseContract
 from conformance.settings import REPO, Settings
 
 if TYPE_CHECKING:
@@ -46,9 +47,10 @@ def settings(request: pytest.FixtureRequest) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def client(settings: Settings) -> Iterator[ApiClient]:
-    """A client for the suite's own requests."""
+def client(settings: Settings, api_schema: schemathesis.BaseSchema) -> Iterator[ApiClient]:
+    """A client for the suite's own requests; every response a test accepts is held to the contract."""
     api = ApiClient(settings)
+    api.contract = ResponseContract(api_schema)
     yield api
     api.close()
 

@@ -1,0 +1,59 @@
+"""The contract check on every response the suite's own tests accept (conformance/responses.py)."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+
+from conformance.client import Exchange
+from conformance.contract import component
+from conformance.failures import RuleViolation
+from conformance.redact import Redactor
+from conformance.responses import ResponseContract
+from conformance.settings import REPO
+
+BASE = "http://target.test/versioned"
+ERROR = {"error_type": "INVALID_REQUEST", "error_code": "NOT_FOUND", "error_message": "no such memo"}
+
+
+@pytest.fixture(scope="module")
+def contract() -> ResponseContract:
+    return ResponseContract(schemathesis.openapi.from_path(REPO / "openapi" / "openapi.yaml", config=SchemathesisConfig()))
+
+
+def exchange(status: int, body: Any, path: str = "/accounting/invoice_credit_memos/abc", *, method: str = "GET",
+             content_type: str = "application/json") -> Exchange:
+    return Exchange(method, f"{BASE}{path}?access_token=secret-token", {}, None, status,
+                    {"content-type": content_type, "x-rutter-request-id": "r1"}, json.dumps(body))
+
+
+CLIENT = SimpleNamespace(base=BASE, redactor=Redactor(["secret-token"]))
+
+
+def test_a_documented_error_body_passes(contract: ResponseContract) -> None:
+    contract.check(CLIENT, exchange(404, ERROR))  # type: ignore[arg-type]
+
+
+def test_an_error_body_of_another_shape_is_a_schema_violation(contract: ResponseContract) -> None:
+    with pytest.raises(RuleViolation) as caught:
+        contract.check(CLIENT, exchange(404, {"error": "not found", "code": 404}))  # type: ignore[arg-type]
+    text = str(caught.value)
+    assert "SCHEMA-001" in text and "GET /accounting/invoice_credit_memos/{id}" in text and "error_type" in text
+    assert "secret-token" not in text and "access_token=***" in text
+
+
+def test_the_contracts_own_example_passes_and_a_numeric_amount_in_it_does_not(contract: ResponseContract) -> None:
+    example = component("InvoiceCreditMemoFetchExample", "examples")["value"]
+    contract.check(CLIENT, exchange(200, example))  # type: ignore[arg-type]
+    broken = {"invoice_credit_memo": {**example["invoice_credit_memo"], "total_amount": 3}}
+    with pytest.raises(RuleViolation):
+        contract.check(CLIENT, exchange(200, broken))  # type: ignore[arg-type]
+
+
+def test_a_path_outside_the_contract_is_left_to_the_test_that_asked(contract: ResponseContract) -> None:
+    contract.check(CLIENT, exchange(404, "nope", "/not/in/the/contract"))  # type: ignore[arg-type]
