@@ -91,10 +91,12 @@ class ApiClient:
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         token: str | None = "",
+        raw: str | None = None,
     ) -> Exchange:
-        """Send one request; transport errors are recorded on the exchange, never raised."""
+        """Send one request (`body` as JSON, or `raw` text as a JSON body as is); transport errors are recorded
+        on the exchange, never raised."""
         url = self.url(path, params, token=token)
-        text = None if body is None else json.dumps(body, default=_decimal_default)
+        text = raw if raw is not None else None if body is None else json.dumps(body, default=_decimal_default)
         sent = {"Accept": "application/json", **(headers or {})}
         if text is not None:
             sent["Content-Type"] = "application/json"

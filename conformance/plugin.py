@@ -15,7 +15,7 @@ from conformance.settings import Settings
 
 #: The conformance modules, cheapest and most pointed first, so that a fault shows within seconds; the long
 #: generated phases (the state machines, the fuzzer) come last. Modules not named here run after these.
-MODULE_ORDER = ("test_writes", "test_applications", "test_queries", "test_stateful", "test_links", "test_fuzz")
+MODULE_ORDER = ("test_writes", "test_applications", "test_requests", "test_queries", "test_stateful", "test_links", "test_fuzz")
 
 
 def module_rank(item: pytest.Item) -> int:

@@ -101,10 +101,11 @@ class Api:
         try:
             params = self.contract.validate_parameters(operation, {
                 "query": dict(request.query_params), "path": path_params, "header": dict(request.headers)})
-            body = parse_json(raw) if raw.strip() else None
-            if body is None and operation.body_required:
+            sent = bool(raw.strip())  # a body of JSON `null` is sent, and is not an object: 400, not "no body"
+            body = parse_json(raw) if sent else None
+            if not sent and operation.body_required:
                 raise InvalidRequest("body", "a JSON body is required", "MISSING_BODY")
-            self.contract.validate_body(operation, body if body is not None else {})
+            self.contract.validate_body(operation, body if sent else {})
         except InvalidRequest as exc:
             raise ApiError(400, "INVALID_REQUEST", exc.code, str(exc)) from None
         call = Call(operation.operation_id, path_params, params, body or {}, connection, template)

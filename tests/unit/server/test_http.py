@@ -347,3 +347,16 @@ def test_an_async_application_that_breaks_a_rule_ends_as_a_failed_job_and_change
     assert (job["status"], job["response"]["http_status"]) == ("failure", 400)
     assert job["response"]["body"]["error_code"] == "OVER_APPLICATION"
     assert fetch(client, "invoice_credit_memo", memo["id"]) == memo and fetch(client, "invoice", invoice["id"]) == invoice
+
+
+@pytest.mark.parametrize("kind", ["invoice_credit_memo", "bill_credit_memo"])
+@pytest.mark.parametrize("body", [b"null", b"[]", b'"prefer_sync"', b"3"])
+def test_a_delete_whose_optional_body_is_not_an_object_is_rejected_and_deletes_nothing(
+    client: httpx.Client, kind: str, body: bytes
+) -> None:
+    memo = create(client, kind, memo_body() if kind == "invoice_credit_memo" else bill_memo_body())
+    refused = client.request("DELETE", f"/accounting/{PLURAL[kind]}/{memo['id']}", content=body,
+                             headers={"Content-Type": "application/json"})
+    assert_error(refused, 400, "INVALID_FIELD")
+    assert fetch(client, kind, memo["id"]) == memo
+    assert client.delete(f"/accounting/{PLURAL[kind]}/{memo['id']}").status_code == 200  # without a body it is deleted

@@ -1,0 +1,39 @@
+"""A JSON body that is not the object the contract asks for is refused with 4xx and changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.client import ApiClient
+from conformance.expect import RESOURCES, create, fetch, same, status_is
+from conformance.fixtures import Fixtures
+from conformance.platforms import require
+from tests.conformance import builders
+
+NOT_AN_OBJECT = ["null", "[]", '"prefer_sync"', "3"]
+MEMOS = {"invoice_credit_memo": "InvoiceCreditMemo", "bill_credit_memo": "BillCreditMemo"}
+
+
+@pytest.mark.rules("SCHEMA-003")
+@pytest.mark.parametrize("kind", list(RESOURCES))
+@pytest.mark.parametrize("body", NOT_AN_OBJECT)
+def test_a_create_whose_body_is_not_an_object_is_rejected(client: ApiClient, settings: Any, kind: str, body: str) -> None:
+    require(settings.platform, f"create{''.join(part.title() for part in kind.split('_'))}")
+    exchange = client.request("POST", RESOURCES[kind], raw=body)
+    status_is(client, exchange, (400, 422), "SCHEMA-003", f"a body of {body} is not a {kind} request")
+
+
+@pytest.mark.rules("SCHEMA-003")
+@pytest.mark.parametrize("kind", list(MEMOS))
+@pytest.mark.parametrize("body", NOT_AN_OBJECT)
+def test_a_delete_whose_body_is_not_an_object_is_rejected_and_deletes_nothing(
+    client: ApiClient, fixtures: Fixtures, settings: Any, tag: str, kind: str, body: str
+) -> None:
+    require(settings.platform, f"create{MEMOS[kind]}", f"delete{MEMOS[kind]}")
+    memo = create(client, kind, getattr(builders, kind)(fixtures, tag))
+    exchange = client.request("DELETE", f"{RESOURCES[kind]}/{memo['id']}", raw=body)
+    status_is(client, exchange, (400, 422), "SCHEMA-003", f"the optional body of a delete is an object, not {body}")
+    exchange, after = fetch(client, kind, memo["id"], "SCHEMA-003")
+    same(client, exchange, "SCHEMA-003", "the memo after a refused delete", memo["id"], after.get("id"))
