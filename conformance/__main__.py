@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from contextlib import ExitStack
 from typing import Sequence
 
@@ -88,9 +90,28 @@ def run(settings: Settings, pytest_args: Sequence[str] = ()) -> int:
     return CANNOT_JUDGE
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends a run as Ctrl-C does, so that the embedded reference server is stopped on the way out."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the command and the console script."""
     options = parser().parse_args(argv)
+    if threading.current_thread() is not threading.main_thread():
+        return _judge(options)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _judge(options)
+    except KeyboardInterrupt:  # the server was stopped on the way out (ExitStack)
+        print(f"conformance: could not judge: interrupted\nconformance: exit {CANNOT_JUDGE} ({VERDICTS[CANNOT_JUDGE]})",
+              file=sys.stderr)
+        return CANNOT_JUDGE
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _judge(options: argparse.Namespace) -> int:
     try:
         settings = resolve({k: v for k, v in vars(options).items() if k not in ("pytest_args", "fault")})
     except SettingsError as exc:
