@@ -40,6 +40,9 @@ class Settings:
     faults: tuple[str, ...] = ()  # deliberate bugs to turn on (reference_server/faults.py); process-wide
 
 
+JSON_WHITESPACE = b" \t\n\r"  # RFC 8259 section 2; bytes.strip() would also drop \x0b and \x0c
+
+
 def _json(status: int, body: Any, headers: dict[str, str], background: BackgroundTask | None = None) -> Response:
     return Response(money.dumps(body), status_code=status, media_type="application/json", headers=headers,
                     background=background)
@@ -101,7 +104,8 @@ class Api:
         try:
             params = self.contract.validate_parameters(operation, {
                 "query": dict(request.query_params), "path": path_params, "header": dict(request.headers)})
-            sent = bool(raw.strip())  # a body of JSON `null` is sent, and is not an object: 400, not "no body"
+            # only JSON's own whitespace makes "no body": JSON `null` or a lone form feed is a body, and a bad one
+            sent = bool(raw.strip(JSON_WHITESPACE))
             body = parse_json(raw) if sent else None
             if not sent and operation.body_required:
                 raise InvalidRequest("body", "a JSON body is required", "MISSING_BODY")

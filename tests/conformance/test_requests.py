@@ -1,4 +1,5 @@
-"""A JSON body that is not the object the contract asks for is refused with 4xx and changes nothing."""
+"""A body that is not the JSON object the contract asks for (JSON null, an array, not JSON at all) is refused
+with 4xx and changes nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from conformance.fixtures import Fixtures
 from conformance.platforms import require
 from tests.conformance import builders
 
-NOT_AN_OBJECT = ["null", "[]", '"prefer_sync"', "3"]
+NOT_AN_OBJECT = ["null", "[]", '"prefer_sync"', "3", "\x0c"]  # a lone form feed is not JSON whitespace (RFC 8259)
 MEMOS = {"invoice_credit_memo": "InvoiceCreditMemo", "bill_credit_memo": "BillCreditMemo"}
 
 
@@ -22,7 +23,7 @@ MEMOS = {"invoice_credit_memo": "InvoiceCreditMemo", "bill_credit_memo": "BillCr
 def test_a_create_whose_body_is_not_an_object_is_rejected(client: ApiClient, settings: Any, kind: str, body: str) -> None:
     require(settings.platform, f"create{''.join(part.title() for part in kind.split('_'))}")
     exchange = client.request("POST", RESOURCES[kind], raw=body)
-    status_is(client, exchange, (400, 422), "SCHEMA-003", f"a body of {body} is not a {kind} request")
+    status_is(client, exchange, (400, 422), "SCHEMA-003", f"a body of {body!r} is not a {kind} request")
 
 
 @pytest.mark.rules("SCHEMA-003")
@@ -34,6 +35,6 @@ def test_a_delete_whose_body_is_not_an_object_is_rejected_and_deletes_nothing(
     require(settings.platform, f"create{MEMOS[kind]}", f"delete{MEMOS[kind]}")
     memo = create(client, kind, getattr(builders, kind)(fixtures, tag))
     exchange = client.request("DELETE", f"{RESOURCES[kind]}/{memo['id']}", raw=body)
-    status_is(client, exchange, (400, 422), "SCHEMA-003", f"the optional body of a delete is an object, not {body}")
+    status_is(client, exchange, (400, 422), "SCHEMA-003", f"the optional body of a delete is a JSON object, not {body!r}")
     exchange, after = fetch(client, kind, memo["id"], "SCHEMA-003")
     same(client, exchange, "SCHEMA-003", "the memo after a refused delete", memo["id"], after.get("id"))
