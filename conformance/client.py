@@ -6,13 +6,16 @@ import json
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 from conformance.redact import Redactor, curl
 from conformance.settings import Settings
+
+if TYPE_CHECKING:
+    from conformance.responses import ResponseContract
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_RETRY_AFTER = 30.0
@@ -60,7 +63,7 @@ class ApiClient:
         self.base = settings.target
         self.redactor = Redactor(settings.secrets(), settings.basic_auth)
         #: held to by `expect.status_is` (a `responses.ResponseContract`); set by the run's client fixture
-        self.contract: Any = None
+        self.contract: ResponseContract | None = None
         self._min_interval = 1.0 / settings.rate_limit if settings.rate_limit else 0.0
         self._last = 0.0
         self._http = httpx.Client(

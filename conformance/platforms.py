@@ -22,6 +22,11 @@ def supported_platforms() -> dict[str, tuple[str, ...]]:
     return found
 
 
+def operation_id(verb: str, kind: str) -> str:
+    """The contract's operationId for a verb on a resource kind: ("create", "bill_credit_memo") -> createBillCreditMemo."""
+    return verb + "".join(part.title() for part in kind.split("_"))
+
+
 def unsupported(platform: str | None, *operation_ids: str) -> list[str]:
     """The operations among these that the contract does not document for `platform`."""
     if not platform:

@@ -13,19 +13,15 @@ from conformance.client import ApiClient
 from conformance.expect import RESOURCES, amount, create, fetch, same, status_is
 from conformance.failures import violation
 from conformance.fixtures import Fixtures
-from conformance.platforms import require
+from conformance.platforms import operation_id, require
 from tests.conformance import builders
-
-
-CREATE = {"invoice_credit_memo": "createInvoiceCreditMemo", "bill_credit_memo": "createBillCreditMemo",
-          "invoice": "createInvoice", "customer_refund": "createCustomerRefund"}
 
 
 @pytest.fixture(autouse=True)
 def _documented_for_the_platform(request: pytest.FixtureRequest, settings: Any) -> None:
     """Skip a test whose operations the contract does not document for the target's platform."""
     kind = request.node.callspec.params.get("kind") if hasattr(request.node, "callspec") else None
-    needed = [CREATE[kind]] if kind else []
+    needed = [operation_id("create", kind)] if kind else []
     if request.node.name.startswith(("test_over", "test_application", "test_revert", "test_memo_with")):
         needed += ["createInvoice"] if "revert" not in request.node.name else []
     require(settings.platform, *needed)

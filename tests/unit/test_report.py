@@ -52,3 +52,12 @@ def test_the_pointed_modules_run_before_the_generated_phases() -> None:
     items = [SimpleNamespace(nodeid=n) for n in names]
     ordered = [i.nodeid.split("::")[0].rsplit("/", 1)[1] for i in sorted(items, key=module_rank)]  # type: ignore[arg-type]
     assert ordered == ["test_writes.py", "test_stateful.py", "test_fuzz.py", "test_new.py"]
+
+
+def test_operation_ids_are_built_from_verb_and_kind_as_the_contract_names_them() -> None:
+    from conformance.platforms import operation_id, supported_platforms
+
+    kinds = ["invoice", "invoice_credit_memo", "bill_credit_memo", "customer_refund", "invoice_credit_application",
+             "bill_credit_application"]
+    assert {operation_id("create", k) for k in kinds} <= set(supported_platforms())
+    assert operation_id("delete", "bill_credit_memo") == "deleteBillCreditMemo"
