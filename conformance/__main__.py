@@ -19,6 +19,7 @@ from conformance.settings import ENV, PROFILES, REPO, Settings, SettingsError, r
 
 CONFORMANT, VIOLATIONS, CANNOT_JUDGE = 0, 1, 2
 VERDICTS = {CONFORMANT: "conformant", VIOLATIONS: "violations found", CANNOT_JUDGE: "could not judge"}
+SUITE_ERROR = "suite error"  # exit 2 too: the run is incomplete, through a bug of ours
 
 
 def parser() -> argparse.ArgumentParser:
@@ -62,8 +63,8 @@ def preflight(settings: Settings) -> str | None:
     return None
 
 
-def run(settings: Settings, pytest_args: Sequence[str] = ()) -> int:
-    """Run the conformance tests against settings.target and map pytest's outcome to our exit codes."""
+def run(settings: Settings, pytest_args: Sequence[str] = ()) -> tuple[int, str]:
+    """Run the conformance tests against settings.target; our exit code for pytest's outcome, and its verdict."""
     plugin = ConformancePlugin(settings)
     settings.report_dir.mkdir(parents=True, exist_ok=True)
     args = [
@@ -79,15 +80,21 @@ def run(settings: Settings, pytest_args: Sequence[str] = ()) -> int:
         *pytest_args,
     ]
     code = pytest.main(args, plugins=[plugin])
+    if plugin.suite_errors:
+        print(f"conformance: {SUITE_ERROR}: {len(plugin.suite_errors)} test(s) hit {report.SUITE_ERROR_NOTE}",
+              file=sys.stderr)
+        for text in plugin.suite_errors:
+            print(f"conformance: {SUITE_ERROR} in {text}", file=sys.stderr)
+        return CANNOT_JUDGE, SUITE_ERROR
     if plugin.broken:
         for line in plugin.broken:
             print(f"conformance: could not judge: {plugin.redactor(line)}", file=sys.stderr)
-        return CANNOT_JUDGE
+        return CANNOT_JUDGE, VERDICTS[CANNOT_JUDGE]
     if code == pytest.ExitCode.OK:
-        return CONFORMANT
+        return CONFORMANT, VERDICTS[CONFORMANT]
     if code == pytest.ExitCode.TESTS_FAILED:
-        return VIOLATIONS
-    return CANNOT_JUDGE
+        return VIOLATIONS, VERDICTS[VIOLATIONS]
+    return CANNOT_JUDGE, VERDICTS[CANNOT_JUDGE]
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -135,8 +142,8 @@ def _judge(options: argparse.Namespace) -> int:
             report.write_could_not_judge(settings.report_dir, reason, settings.redacted())
             return CANNOT_JUDGE
         print(f"conformance: target {settings.target}, profile {settings.profile.name}, seed {settings.seed}, tag {settings.run_tag}")
-        code = run(settings, options.pytest_args)
-    print(f"conformance: exit {code} ({VERDICTS[code]})")
+        code, said = run(settings, options.pytest_args)
+    print(f"conformance: exit {code} ({said})")
     return code
 
 

@@ -8,6 +8,8 @@ from typing import Any, Callable, Iterable
 
 import schemathesis
 from schemathesis import Case, CheckContext, Response
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation.meta import CoverageScenario, coverage_scenario
 
 from conformance.failures import violation
 from conformance.invariants import Violation, check_object, iter_objects
@@ -112,4 +114,41 @@ def fetched_id(ctx: CheckContext, response: Response, case: Case) -> None:
             )
 
 
-OUR_CHECKS = (money_rules, status_rules, timestamp_rules, currency_rules, fetched_id)
+#: RFC 9110: 405 names the methods the resource has (and MUST carry `Allow`, §15.5.6), 501 says the server does not
+#: recognise the method at all (§15.6.2). A server may also refuse before it dispatches on the method: 401/403
+#: without valid credentials, 404 for a resource the generated path does not name, 429 when rate limited.
+UNDECLARED_METHOD_ANSWERS = frozenset({401, 403, 404, 405, 429, 501})
+
+
+def _undeclared_probe(case: Case) -> bool:
+    return coverage_scenario(case) == CoverageScenario.UNSPECIFIED_HTTP_METHOD
+
+
+@schemathesis.check
+def undeclared_method(ctx: CheckContext, response: Response, case: Case) -> None:
+    """A method the contract does not declare on a path is answered 405 with Allow, or 501 (METHOD-001)."""
+    if not _undeclared_probe(case) or str(response.request.method).upper() == "OPTIONS":
+        return
+    status = response.status_code
+    if status not in UNDECLARED_METHOD_ANSWERS or (status == 405 and not response.headers.get("allow")):
+        raise violation(
+            "METHOD-001",
+            expected="HTTP 405 with an Allow header, or 501 (or 401/403/404/429 before method dispatch)",
+            received=f"HTTP {status}" + (" without an Allow header" if status == 405 else ""),
+            operation=f"{response.request.method} {case.operation.path}",
+            reproduction=reproduction(response),
+        )
+
+
+@schemathesis.check
+def server_error(ctx: CheckContext, response: Response, case: Case) -> None:
+    """schemathesis' not_a_server_error, except a 501 to a method the contract does not declare (SCHEMA-002)."""
+    if response.status_code == 501 and _undeclared_probe(case):
+        return
+    not_a_server_error(ctx, response, case)
+
+
+#: schemathesis' built-in checks that ours replace (disabled in the run's configuration): the contract's rule on
+#: undeclared methods admits 501, where schemathesis demands 405 and counts any 5xx as a server error.
+REPLACED_BUILTINS = ("unsupported_method", "not_a_server_error")
+OUR_CHECKS = (money_rules, status_rules, timestamp_rules, currency_rules, fetched_id, undeclared_method, server_error)

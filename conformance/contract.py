@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Mapping
 
 import yaml
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.yaml"
 
@@ -76,3 +79,16 @@ def pointer(document: Any, path: str) -> Any:
         else:
             raise KeyError(f"no {path!r} in the document")
     return node
+
+
+def _exact_multiple_of(validator: Any, step: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+    """`multipleOf` as JSON Schema means it, on exact decimals (jsonschema divides binary floats: 0.15 / 0.0001 fails)."""
+    if validator.is_type(instance, "number"):
+        quotient = Decimal(str(instance)) / Decimal(str(step))
+        if quotient != quotient.to_integral_value():
+            yield ValidationError(f"{instance!r} is not a multiple of {step}")
+
+
+#: Draft 2020-12 (OpenAPI 3.1's dialect) with `multipleOf` decided exactly: the contract bounds amounts to 4 decimal
+#: places with `multipleOf: 0.0001`, which a validator dividing floats would wrongly refuse for 0.15.
+ExactValidator: Any = validators.extend(Draft202012Validator, {"multipleOf": _exact_multiple_of})

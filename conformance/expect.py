@@ -36,7 +36,7 @@ def status_is(client: ApiClient, exchange: Exchange, allowed: Iterable[int], rul
             rule,
             expected=f"HTTP {' or '.join(map(str, allowed))} ({why})",
             received=exchange.error or f"HTTP {exchange.status}: {client.redactor(exchange.text[:500])}",
-            operation=f"{exchange.method} {exchange.url.split('?')[0].removeprefix(client.base)}",
+            operation=_where(client, exchange),
             reproduction=exchange.reproduction(client.redactor),
         )
     if client.contract is not None:
@@ -45,7 +45,7 @@ def status_is(client: ApiClient, exchange: Exchange, allowed: Iterable[int], rul
         return exchange.json() if exchange.text else None
     except ValueError:
         raise violation(
-            rule, expected="a JSON body", received=client.redactor(exchange.text[:200]),
+            rule, expected="a JSON body", received=client.redactor(exchange.text[:200]), operation=_where(client, exchange),
             reproduction=exchange.reproduction(client.redactor),
         ) from None
 
@@ -55,46 +55,87 @@ def same(client: ApiClient, exchange: Exchange, rule: str, what: str, expected: 
     if expected != received:
         raise violation(
             rule, expected=f"{what} = {expected}", received=f"{what} = {received}",
-            operation=f"{exchange.method} {exchange.url.split('?')[0].removeprefix(client.base)}",
+            operation=_where(client, exchange),
             reproduction=exchange.reproduction(client.redactor),
         )
 
 
-def fetch(client: ApiClient, kind: str, object_id: str, rule: str) -> tuple[Exchange, Mapping[str, Any]]:
+def _where(client: ApiClient, exchange: Exchange) -> str:
+    return f"{exchange.method} {exchange.url.split('?')[0].removeprefix(client.base)}"
+
+
+def _excerpt(client: ApiClient, value: Any, limit: int = 300) -> str:
+    return client.redactor(repr(value) if not isinstance(value, str) else value)[:limit]
+
+
+def envelope(client: ApiClient, exchange: Exchange, body: Any, key: str, rule: str) -> dict[str, Any]:
+    """The object a response body carries under `key`, with a non-empty string `id`; else a violation of `rule`."""
+    obj = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
+        raise violation(rule, expected=f"a JSON object with key {key!r} holding the {key}, with a string id",
+                        received=_excerpt(client, body), operation=_where(client, exchange),
+                        reproduction=exchange.reproduction(client.redactor))
+    return obj
+
+
+def listing(client: ApiClient, exchange: Exchange, body: Any, key: str, rule: str) -> list[dict[str, Any]]:
+    """The objects a list response carries under `key`, each an object with a string id; else a violation of `rule`."""
+    page = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(page, list) or not all(isinstance(o, dict) and isinstance(o.get("id"), str) for o in page):
+        raise violation(rule, expected=f"a JSON object with key {key!r} holding a list of objects with string ids",
+                        received=_excerpt(client, body), operation=_where(client, exchange),
+                        reproduction=exchange.reproduction(client.redactor))
+    return page
+
+
+def text(client: ApiClient, exchange: Exchange, obj: Mapping[str, Any], field: str, rule: str) -> str:
+    """A field of a response object that the contract makes a string; a violation of `rule` when it is not one."""
+    value = obj.get(field)
+    if not isinstance(value, str):
+        raise violation(rule, expected=f"{field} a string", received=f"{field} = {_excerpt(client, value, 100)}",
+                        operation=_where(client, exchange), reproduction=exchange.reproduction(client.redactor))
+    return value
+
+
+def fetch(client: ApiClient, kind: str, object_id: str, rule: str) -> tuple[Exchange, dict[str, Any]]:
     """Fetch one object, failing under `rule` unless it answers 200 with that object."""
     exchange = client.request("GET", f"{RESOURCES[kind]}/{object_id}")
     body = status_is(client, exchange, (200,), rule, f"the {kind} {object_id} exists")
-    obj = body.get(kind) if isinstance(body, dict) else None
-    if not isinstance(obj, dict):
-        raise violation(rule, expected=f"a body with key {kind!r}", received=str(body)[:200],
-                        reproduction=exchange.reproduction(client.redactor))
-    return exchange, obj
+    return exchange, envelope(client, exchange, body, kind, rule)
 
 
-def create(client: ApiClient, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Create one object, failing under WRITE-001 unless it answers 200; return the created object."""
+def create(client: ApiClient, kind: str, body: Mapping[str, Any], rule: str = "WRITE-001") -> dict[str, Any]:
+    """Create one object, failing under `rule` unless it answers 200 with the object; return the created object."""
     exchange = client.request("POST", RESOURCES[kind], body=dict(body))
-    return status_is(client, exchange, (200,), "WRITE-001", f"a valid {kind} is created")[kind]
+    return envelope(client, exchange, status_is(client, exchange, (200,), rule, f"a valid {kind} is created"), kind, rule)
+
+
+def _entries(value: Any) -> list[Mapping[str, Any]]:
+    """The objects of a response list; anything else in it (or a list that is not one) becomes an entry without amounts."""
+    if not isinstance(value, list):
+        return [] if value is None else [{"id": f"<not a list: {value!r:.60}>"}]
+    return [e if isinstance(e, dict) else {"id": f"<not an object: {e!r:.60}>"} for e in value]
 
 
 def _summed(entries: Iterable[Mapping[str, Any]], field: str) -> dict[str, Decimal | None]:
     """{id: sum of `field`} over entries; None for an id with any amount that is not a number."""
     found: dict[str, Decimal | None] = {}
     for entry in entries:
+        key = entry.get("id") if isinstance(entry.get("id"), str) else repr(entry.get("id"))
         value = amount(entry.get(field))
-        previous = found.get(entry.get("id"), Decimal(0))
-        found[entry.get("id")] = None if value is None or previous is None else previous + value
+        previous = found.get(key, Decimal(0))
+        found[key] = None if value is None or previous is None else previous + value
     return found
 
 
 def payments_of(invoice: Mapping[str, Any]) -> dict[str, Decimal | None]:
     """An invoice's credit-memo payments as {memo id: amount}, summed per memo (other payment types left out)."""
-    return _summed((p for p in invoice.get("linked_payments") or [] if p.get("type") == "INVOICE_CREDIT_MEMO"), "amount")
+    return _summed((p for p in _entries(invoice.get("linked_payments")) if p.get("type") == "INVOICE_CREDIT_MEMO"), "amount")
 
 
 def links_of(memo: Mapping[str, Any], kind: str) -> dict[str, Decimal | None]:
     """A memo's links as {target id: allocated amount}, summed per target."""
-    return _summed(memo.get("linked_invoices" if kind == "invoice_credit_memo" else "linked_bills") or [], "allocated_amount")
+    return _summed(_entries(memo.get("linked_invoices" if kind == "invoice_credit_memo" else "linked_bills")), "allocated_amount")
 
 
 def memo_matches(client: ApiClient, model: Memo, rule: str) -> None:

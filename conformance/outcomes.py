@@ -6,8 +6,11 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator
 
+import httpx
+import requests
 from schemathesis.core.failures import Failure
 
+from conformance.client import TargetUnreachable
 from conformance.failures import RuleViolation
 from conformance.redact import Redactor
 
@@ -21,6 +24,12 @@ BUILTIN_RULES = {
     "EnsureResourceAvailability": "WRITE-001",
 }
 _CURL = re.compile(r"(curl -[^\n]+)")
+
+#: What the target's side of the wire raises (schemathesis' transport, our client): no usable response, which
+#: fails the rule under test. Anything else a test raises that is not a rule failure is a bug of the suite.
+TARGET_CAUSED: tuple[type[BaseException], ...] = (
+    requests.exceptions.RequestException, httpx.HTTPError, TargetUnreachable, TimeoutError, ConnectionError,
+)
 
 
 @dataclass
@@ -49,6 +58,7 @@ class TestRecord:
     elapsed: float = 0.0  # seconds from the start of the session to the end of this test (or subtest)
     skip_reason: str = ""
     failures: list[FailureRecord] = field(default_factory=list)
+    suite_error: str = ""  # the traceback of a bug of the suite itself (never a rule failure)
 
     def asdict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -67,8 +77,14 @@ def _notes(exc: BaseException) -> str:
     return "\n".join(getattr(exc, "__notes__", []) or [])
 
 
+def suite_bugs(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside what a test raised that are bugs of the suite: neither a rule failure nor the target's doing."""
+    return [leaf for leaf in _leaves(exc) if not isinstance(leaf, (Failure, *TARGET_CAUSED))]
+
+
 def classify(exc: BaseException, default_rule: str, redactor: Redactor, context: str = "") -> list[FailureRecord]:
-    """The failure records behind an exception a test raised; `context` is pytest's report text."""
+    """The rule failures behind an exception a test raised (bugs of the suite are left to `suite_bugs`);
+    `context` is pytest's report text."""
     records: list[FailureRecord] = []
     outer_notes = _notes(exc) + "\n" + context
     for leaf in _leaves(exc):
@@ -87,8 +103,9 @@ def classify(exc: BaseException, default_rule: str, redactor: Redactor, context:
                 rule=rule, title=redactor(leaf.title), detail=redactor(leaf.message), reproduction=repro,
                 operation=leaf.operation or "",
             ))
-        else:
+        elif isinstance(leaf, TARGET_CAUSED):
             records.append(FailureRecord(
-                rule=default_rule, title=type(leaf).__name__, detail=text[:4000], reproduction=repro,
+                rule=default_rule, title=f"No usable response: {type(leaf).__name__}", expected="an HTTP response",
+                received=redactor(str(leaf))[:500], detail=text[:4000], reproduction=repro,
             ))
     return records

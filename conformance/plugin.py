@@ -8,9 +8,13 @@ from typing import Any, Generator
 import pytest
 
 from conformance import report
-from conformance.outcomes import TestRecord, classify
+from conformance.fixtures import FixturesError
+from conformance.outcomes import TestRecord, classify, suite_bugs
 from conformance.redact import Redactor
-from conformance.settings import Settings
+from conformance.settings import Settings, SettingsError
+
+#: What a test raises when the run's own configuration cannot serve it (fixtures the target lacks): no verdict.
+CONFIGURATION = (FixturesError, SettingsError)
 
 
 #: The conformance modules, cheapest and most pointed first, so that a fault shows within seconds; the long
@@ -33,7 +37,8 @@ class ConformancePlugin:
         self.settings = settings
         self.redactor = Redactor(settings.secrets(), settings.basic_auth)
         self.records: list[TestRecord] = []
-        self.broken: list[str] = []  # errors of the run itself, which make it unable to judge
+        self.broken: list[str] = []  # the run's configuration cannot serve a test: no verdict
+        self.suite_errors: list[str] = []  # bugs of the suite itself (node id and traceback), never a rule failure
         self.started = time.monotonic()
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -48,6 +53,11 @@ class ConformancePlugin:
         """Run the modules in MODULE_ORDER, keeping each module's own order (a stable sort)."""
         items.sort(key=module_rank)
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A conformance module that cannot even be collected is a bug of the suite."""
+        if report.failed:
+            self.suite_errors.append(f"{report.nodeid} (collection)\n{self.redactor(report.longreprtext)}")
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
         """Record each test's outcome against the rules it covers."""
@@ -59,14 +69,14 @@ class ConformancePlugin:
                                 elapsed=time.monotonic() - self.started)
             if result.skipped:
                 record.skip_reason = _skip_reason(result)
-            elif result.failed and call.excinfo is not None and result.when == "setup" and not isinstance(
-                call.excinfo.value, (AssertionError, BaseExceptionGroup)
-            ):
-                # the run itself broke (configuration, a fixture of ours): no verdict on the target
-                self.broken.append(f"{item.nodeid}: {type(call.excinfo.value).__name__}: {call.excinfo.value}")
+            elif result.failed and call.excinfo is not None and isinstance(call.excinfo.value, CONFIGURATION):
+                self.broken.append(f"{item.nodeid}: {call.excinfo.value}")
             elif result.failed and call.excinfo is not None:
                 record.failures = classify(call.excinfo.value, rules[0] if rules else "SCHEMA-001", self.redactor,
                                            context=result.longreprtext)
+                if suite_bugs(call.excinfo.value):
+                    record.suite_error = self.redactor(result.longreprtext)
+                    self.suite_errors.append(f"{item.nodeid}\n{record.suite_error}")
             self.records.append(record)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

@@ -24,6 +24,8 @@ def by_rule(records: Iterable[TestRecord]) -> dict[str, Counter[str]]:
                 counts[rule]["skipped"] += 1
             elif rule in failed_rules:
                 counts[rule]["failed"] += 1
+            elif record.suite_error:
+                continue  # the suite broke before it could judge the rule: counted under suite errors, never as the rule's
             elif record.outcome == "failed" and not failed_rules:
                 counts[rule]["failed"] += 1
             else:
@@ -42,7 +44,7 @@ def summary(settings: Settings, records: list[TestRecord], exitstatus: int) -> d
     counts = by_rule(records)
     statements = {rule.id: rule for rule in RULES}
     return {
-        "verdict": "conformant" if exitstatus == 0 else ("violations" if exitstatus == 1 else "could not judge"),
+        "verdict": verdict(records, exitstatus),
         "seed": settings.seed,
         "replay": f"make conformance SEED={settings.seed} PROFILE={settings.profile.name}",
         "settings": settings.redacted(),
@@ -61,7 +63,20 @@ def summary(settings: Settings, records: list[TestRecord], exitstatus: int) -> d
             {"test": r.nodeid, **f.__dict__} for r in records for f in r.failures
         ],
         "skipped": [{"test": r.nodeid, "reason": r.skip_reason} for r in records if r.outcome == "skipped"],
+        "suite_errors": [{"test": r.nodeid, "traceback": r.suite_error} for r in records if r.suite_error],
     }
+
+
+#: What the terminal and the reports say about a bug of the suite itself.
+SUITE_ERROR_NOTE = ("a bug of the conformance suite itself, not a finding about the target: please report it to the "
+                    "suite's maintainers with the traceback below (it is also in summary.json)")
+
+
+def verdict(records: Iterable[TestRecord], exitstatus: int) -> str:
+    """The run's verdict word: a bug of the suite outranks every finding, since the run is incomplete."""
+    if any(r.suite_error for r in records):
+        return "suite error"
+    return "conformant" if exitstatus == 0 else ("violations" if exitstatus == 1 else "could not judge")
 
 
 def terminal_lines(settings: Settings, records: list[TestRecord]) -> list[str]:
@@ -81,6 +96,9 @@ def terminal_lines(settings: Settings, records: list[TestRecord]) -> list[str]:
                 lines += [f"  Expected: {failure.expected}", f"  Received: {failure.received}"]
             if failure.reproduction:
                 lines.append(f"  Reproduce: {failure.reproduction}")
+    for record in records:
+        if record.suite_error:
+            lines += ["", f"SUITE ERROR in {record.nodeid}: {SUITE_ERROR_NOTE}", record.suite_error]
     lines += ["", f"Seed: {settings.seed} (replay with SEED={settings.seed} PROFILE={settings.profile.name})",
               f"Reports: {settings.report_dir}/junit.xml, summary.json, report.html"]
     return lines
@@ -120,6 +138,9 @@ def render_html(data: dict[str, Any]) -> str:
         parts.append(f"<details open><summary>Request and response</summary><pre>{_e(failure['detail'])}</pre></details>")
         if failure["reproduction"]:
             parts.append(f"<p>Reproduce:</p><pre>{_e(failure['reproduction'])}</pre>")
+    for error in data["suite_errors"]:
+        parts += [f"<h3 class='fail'>Suite error in <code>{_e(error['test'])}</code></h3>",
+                  f"<p>{_e(SUITE_ERROR_NOTE)}</p><pre>{_e(error['traceback'])}</pre>"]
     parts.append("<h2>By rule</h2><table><tr><th>Rule</th><th>Statement</th><th>Passed</th><th>Failed</th><th>Skipped</th><th>Contract</th></tr>")
     for rule in data["rules"]:
         css = "fail" if rule["failed"] else "ok"

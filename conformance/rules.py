@@ -34,6 +34,7 @@ RULES: tuple[Rule, ...] = (
     Rule("SCHEMA-003", "Requests that break the schema are rejected with 4xx", "#/components/responses/BadRequest"),
     Rule("SCHEMA-004", "Requests that satisfy the schema are not rejected as invalid", _PATHS),
     Rule("AUTH-001", "A missing or unknown access_token is answered 401", "#/components/parameters/AccessToken"),
+    Rule("METHOD-001", "A method the contract does not declare on a path is answered 405 with Allow, or 501", "#/info/description"),
     # Money.
     Rule("MONEY-001", "Every allocated amount of a credit memo is positive", f"{_ICM}/x-amount-rules/0"),
     Rule("MONEY-002", "A credit memo's allocations sum to at most its total_amount", f"{_ICM}/x-amount-rules/1"),

@@ -68,7 +68,7 @@ class Api:
         except ApiError as exc:
             if faults.active("request-id-header-missing"):
                 headers = {}  # the error path builds its own headers and forgets the request id
-            if exc.status == 405:
+            if exc.status == 405 and not faults.active("method-not-allowed-without-allow"):
                 headers["Allow"] = exc.message.split(": ", 1)[1]
             if faults.active("error-content-type-text"):
                 return Response(exc.message, status_code=exc.status, media_type="text/plain", headers=headers)

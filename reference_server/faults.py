@@ -94,6 +94,7 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("bad-integer-param-500", "a non-integer integer query parameter (limit=abc) crashes with a 500 instead of 400", "security"),
     Fault("bad-cursor-500", "a cursor that is not valid base64 crashes with a 500 instead of 400", "security"),
     Fault("nonexistent-date-500", "a well-formed date that does not exist (2024-02-30) crashes with a 500 instead of 400", "security"),
+    Fault("method-not-allowed-without-allow", "a 405 to a method the path does not have carries no Allow header (RFC 9110 §15.5.6 requires it)", "security"),
     Fault("malformed-json-500", "a request body that is not JSON crashes with a 500 instead of 400", "security"),
 )
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -26,6 +26,19 @@ from reference_server import faults
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.yaml"
 SPEC_URI = "urn:contract"
 _FORMATS = FormatChecker()
+
+
+def _exact_multiple_of(validator: Any, step: Any, instance: Any, schema: Mapping[str, Any]) -> Any:
+    """`multipleOf` decided on exact decimals: jsonschema divides binary floats, and 0.3 / 0.0001 is not whole there."""
+    if not validator.is_type(instance, "number"):
+        return
+    quotient = Decimal(str(instance)) / Decimal(str(step))
+    if quotient != quotient.to_integral_value():
+        yield ValidationError(f"{instance} is not a multiple of {step}")
+
+
+#: Draft 2020-12 with amounts parsed as Decimal (parse_float) and multipleOf judged exactly.
+_Validator = validators.extend(Draft202012Validator, {"multipleOf": _exact_multiple_of})
 
 
 class InvalidRequest(ValueError):
@@ -83,7 +96,7 @@ def _path_of(error: ValidationError, root: str) -> str:
     return path
 
 
-def _first_error(validator: Draft202012Validator, instance: Any, root: str) -> InvalidRequest | None:
+def _first_error(validator: Any, instance: Any, root: str) -> InvalidRequest | None:
     errors = sorted(validator.iter_errors(instance), key=lambda e: (len(list(e.absolute_path)), str(e.message)))
     if not errors:
         return None
@@ -123,7 +136,7 @@ class Contract:
         self.spec: dict[str, Any] = yaml.safe_load(path.read_text())
         resource = Resource.from_contents(self.spec, default_specification=DRAFT202012)
         self.registry: Registry = Registry().with_resource(SPEC_URI, resource)
-        self._validators: dict[str, Draft202012Validator] = {}
+        self._validators: dict[str, Any] = {}
 
     def _deref(self, node: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in node:
@@ -133,12 +146,12 @@ class Contract:
             node = target
         return node
 
-    def _validator(self, schema: dict[str, Any]) -> Draft202012Validator:
+    def _validator(self, schema: dict[str, Any]) -> Any:
         key = json.dumps(schema, sort_keys=True)
         if key not in self._validators:
             # Local refs ("#/components/...") are made absolute so they resolve against the whole spec.
             rooted = json.loads(json.dumps(schema).replace('"#/components', f'"{SPEC_URI}#/components'))
-            self._validators[key] = Draft202012Validator(rooted, registry=self.registry, format_checker=_FORMATS)
+            self._validators[key] = _Validator(rooted, registry=self.registry, format_checker=_FORMATS)
         return self._validators[key]
 
     @cached_property

@@ -11,7 +11,7 @@ from conformance.platforms import require
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
-@pytest.mark.rules("SCHEMA-001", "SCHEMA-002", "SCHEMA-003", "SCHEMA-004", "AUTH-001",
+@pytest.mark.rules("SCHEMA-001", "SCHEMA-002", "SCHEMA-003", "SCHEMA-004", "AUTH-001", "METHOD-001",
                    "MONEY-001", "MONEY-002", "MONEY-003", "MONEY-004", "MONEY-005", "MONEY-006", "MONEY-007",
                    "MONEY-008", "MONEY-009", "STATUS-001", "STATUS-002", "TIME-001", "CUR-001", "FETCH-001")
 @schema.parametrize()

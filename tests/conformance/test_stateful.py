@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, Phase, settings as hsettings, strategies as 
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 
 from conformance.client import ApiClient
-from conformance.expect import amount, invoice_matches, memo_matches, same, status_is
+from conformance.expect import amount, envelope, invoice_matches, memo_matches, same, status_is
+from conformance.failures import violation
 from conformance.fixtures import Fixtures
 from conformance.ledger import Ledger, Memo, Target
 from conformance.platforms import require
@@ -54,7 +55,8 @@ class LedgerMachine(RuleBasedStateMachine):
     # ----------------------------------------------------------------- creates
     def _create_memo(self, kind: str, body: dict[str, Any]) -> str:
         exchange = self.client.request("POST", PATHS[kind], body=body)
-        created = status_is(self.client, exchange, (200,), "WRITE-001", f"a valid {kind} is created")[kind]
+        created = envelope(self.client, exchange, status_is(self.client, exchange, (200,), "WRITE-001", f"a valid {kind} is created"),
+                           kind, "WRITE-001")
         attrs = body[kind]
         total = _lines_total(attrs["line_items"])
         party = attrs["customer_id"] if kind == ICM else attrs["vendor_id"]
@@ -86,11 +88,15 @@ class LedgerMachine(RuleBasedStateMachine):
         body = data.draw(documents.invoice_creates(fixtures=self.fixtures, tag=self.tag, currency="USD"))
         body = self._concentrated(data, body, "invoice", "customer_id")
         exchange = self.client.request("POST", "/accounting/invoices", body=body)
-        created = status_is(self.client, exchange, (200,), "WRITE-001", "a valid invoice is created")["invoice"]
+        created = envelope(self.client, exchange, status_is(self.client, exchange, (200,), "WRITE-001", "a valid invoice is created"),
+                           "invoice", "WRITE-001")
         total = amount(created.get("total_amount"))
         same(self.client, exchange, "WRITE-001", "created invoice sub_total", _lines_total(body["invoice"]["line_items"]),
              amount(created.get("sub_total")))
-        assert total is not None
+        if total is None:
+            raise violation("WRITE-001", expected="created invoice total_amount a decimal amount",
+                            received=f"total_amount = {created.get('total_amount')!r}",
+                            reproduction=exchange.reproduction(self.client.redactor))
         self.ledger.add_target(Target(created["id"], total, body["invoice"]["currency_code"], body["invoice"]["customer_id"], total))
         return str(created["id"])
 

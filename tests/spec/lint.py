@@ -10,6 +10,8 @@ import re
 from typing import Any, Iterator
 
 from jsonschema import Draft202012Validator, FormatChecker
+
+from conformance.contract import ExactValidator
 from jsonschema.exceptions import ValidationError
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing import Registry
@@ -137,7 +139,7 @@ def examples_match_their_schemas(spec: dict[str, Any]) -> list[str]:
         if (schema_at, example_at) in checked:
             continue  # a shared component response is reached from many operations
         checked.add((schema_at, example_at))
-        validator = Draft202012Validator({"$ref": f"{_URI}#{schema_at}"}, registry=registry, format_checker=FormatChecker())
+        validator = ExactValidator({"$ref": f"{_URI}#{schema_at}"}, registry=registry, format_checker=FormatChecker())
         try:
             errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
         except Exception as exc:  # an unresolvable $ref in the schema

@@ -9,7 +9,9 @@ from typing import Any, Callable
 import pytest
 
 from conformance.contract import component
-from conformance.invariants import check_object, iter_objects
+from hypothesis import given, settings, strategies as st
+
+from conformance.invariants import KINDS, check_object, iter_objects
 from conformance.rules import BY_ID
 
 KIND_EXAMPLES = {
@@ -207,3 +209,19 @@ def test_iter_objects_finds_envelopes_pages_and_job_results() -> None:
 def test_an_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown kind"):
         check_object("Bill", {})
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                     max_leaves=20)
+_FIELDS = st.sampled_from(["total_amount", "remaining_amount", "amount_due", "linked_invoices", "linked_bills",
+                           "linked_payments", "line_items", "status", "created_at", "updated_at", "currency_code",
+                           "sub_total", "tax_amount", "total_discount", "discount_amount"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(KINDS), obj=st.dictionaries(_FIELDS, _JSON, max_size=8), body=_JSON)
+def test_the_checks_never_crash_on_any_json(kind: str, obj: dict, body: object) -> None:
+    for found in check_object(kind, obj):
+        assert found.rule and found.expected is not None
+    list(iter_objects(body))

@@ -57,3 +57,9 @@ def test_the_contracts_own_example_passes_and_a_numeric_amount_in_it_does_not(co
 
 def test_a_path_outside_the_contract_is_left_to_the_test_that_asked(contract: ResponseContract) -> None:
     contract.check(CLIENT, exchange(404, "nope", "/not/in/the/contract"))  # type: ignore[arg-type]
+
+
+def test_a_body_that_arrived_gzipped_is_validated_as_the_decoded_text(contract: ResponseContract) -> None:
+    gzipped = exchange(404, ERROR)
+    gzipped.headers.update({"content-encoding": "gzip", "content-length": "31", "transfer-encoding": "chunked"})
+    contract.check(CLIENT, gzipped)  # type: ignore[arg-type]

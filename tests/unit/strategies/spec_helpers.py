@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
+
+from conformance.contract import ExactValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -34,7 +36,7 @@ def spec() -> dict[str, Any]:
 def validator(schema: str) -> Draft202012Validator:
     """A Draft 2020-12 validator for components/schemas/<schema>, with the whole spec as its registry."""
     registry: Registry[Any] = Registry().with_resource(SPEC_URI, Resource.from_contents(spec(), DRAFT202012))
-    return Draft202012Validator({"$ref": f"{SPEC_URI}#/components/schemas/{schema}"}, registry=registry,
+    return ExactValidator({"$ref": f"{SPEC_URI}#/components/schemas/{schema}"}, registry=registry,
                                 format_checker=FormatChecker())
 
 
