@@ -8,6 +8,7 @@ from typing import Any, Iterator
 
 import httpx
 import requests
+from hypothesis.errors import Flaky
 from schemathesis.core.failures import Failure
 
 from conformance.client import TargetUnreachable
@@ -69,6 +70,10 @@ def _leaves(exc: BaseException) -> Iterator[BaseException]:
     if isinstance(exc, BaseExceptionGroup):
         for inner in exc.exceptions:
             yield from _leaves(inner)
+    elif isinstance(exc, Flaky) and (exc.__cause__ or exc.__context__) is not None:
+        # Hypothesis replays a failing example to shrink and report it; a target that answers differently the
+        # second time makes the replay draw differently (FlakyStrategyDefinition). What it first raised is the finding.
+        yield from _leaves(exc.__cause__ or exc.__context__)  # type: ignore[arg-type]
     else:
         yield exc
 

@@ -56,5 +56,20 @@ def curl(
             continue
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     if body:
-        parts += ["--data-raw", shlex.quote(redactor(body))]
+        parts += ["--data-raw", _quote(redactor(body))]
     return " ".join(parts)
+
+
+def _quote(text: str) -> str:
+    """Shell-quote text; control characters (a form feed, a newline in a body) as bash $'\\x0c' escapes, visible
+    and surviving a copy from the terminal."""
+    if all(ch.isprintable() or ch == " " for ch in text):
+        return shlex.quote(text)
+    escaped = "".join(ch if ch.isprintable() and ch not in "\\'" else
+                      {"\\": "\\\\", "'": "\\'"}.get(ch, _escape(ord(ch)))
+                      for ch in text)
+    return f"$'{escaped}'"
+
+
+def _escape(code: int) -> str:
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

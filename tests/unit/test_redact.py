@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from conformance.redact import MASK, Redactor, curl
 
 
@@ -26,3 +28,14 @@ def test_curl_reproduction_carries_no_secret() -> None:
     command = curl("post", "http://h/x?access_token=tok-9", {"Content-Type": "application/json"}, '{"a": "tok-9"}', redact)
     assert "tok-9" not in command
     assert command.startswith("curl -sS -X POST 'http://h/x?access_token=***'")
+
+
+@pytest.mark.parametrize("body", ["\x0c", "a\nb\x00", "it's \\ \x0c'", "\u2028x", "\U000e0001", '{"memo": "é"}'])
+def test_a_curl_body_with_control_characters_reaches_the_shell_byte_for_byte(body: str) -> None:
+    import subprocess
+
+    command = curl("POST", "http://x.test/y", {}, body, Redactor([]))
+    argument = command.split("--data-raw ", 1)[1]
+    assert argument.isprintable()
+    echoed = subprocess.run(["bash", "-c", f"printf %s {argument}"], capture_output=True).stdout
+    assert echoed == body.replace("\x00", "").encode()  # bash strings stop at NUL, as curl's would

@@ -85,3 +85,18 @@ def _env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if k not in ("TARGET", "ACCESS_TOKEN", "FIXTURES", "PROFILE", "SEED")}
+
+
+def test_a_replay_made_flaky_by_the_target_reports_what_the_target_first_did() -> None:
+    from hypothesis.errors import FlakyStrategyDefinition
+
+    first = violation("PAGE-001", expected="at most 2 objects", received="3 objects")
+    try:
+        try:
+            raise first
+        except AssertionError:
+            raise FlakyStrategyDefinition("Inconsistent data generation!")
+    except FlakyStrategyDefinition as flaky:
+        assert suite_bugs(flaky) == [] and [r.rule for r in classify(flaky, "SCHEMA-001", REDACT)] == ["PAGE-001"]
+    lone = FlakyStrategyDefinition("Inconsistent data generation!")
+    assert suite_bugs(lone) == [lone]  # with nothing from the target behind it, our strategies are to blame
