@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Mapping
@@ -118,7 +120,7 @@ class ApiClient:
             exchange.elapsed = time.monotonic() - started
             if exchange.status != 429:
                 break
-            time.sleep(_retry_after(exchange.headers.get("retry-after")))
+            time.sleep(retry_after_seconds(exchange.headers.get("retry-after")))
         return exchange
 
     def _send(self, exchange: Exchange) -> None:
@@ -145,11 +147,19 @@ class ApiClient:
         self._last = time.monotonic()
 
 
-def _retry_after(value: str | None) -> float:
-    try:
-        return min(max(float(value or 1), 0.0), MAX_RETRY_AFTER)
-    except ValueError:
+def retry_after_seconds(value: str | None) -> float:
+    """How long a 429's Retry-After asks to wait: delay-seconds or an HTTP-date (RFC 9110 §10.2.3), at most
+    MAX_RETRY_AFTER; 1 s when absent or unreadable."""
+    if value is None or not value.strip():
         return 1.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return 1.0
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _decimal_default(value: object) -> Any:

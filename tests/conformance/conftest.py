@@ -15,6 +15,7 @@ from conformance.client import ApiClient
 from conformance.plugin import ConformancePlugin
 from conformance.responses import ResponseContract
 from conformance.settings import REPO, Settings
+from conformance.transport import honour_retry_after
 
 if TYPE_CHECKING:
     from conformance.fixtures import Fixtures
@@ -95,7 +96,7 @@ def api_schema(settings: Settings, tag: str) -> schemathesis.BaseSchema:
         max_redirects=0,
     )
     project.generation.update(max_examples=settings.profile.max_examples)
-    return schemathesis.openapi.from_path(SPEC, config=config)
+    return honour_retry_after(schemathesis.openapi.from_path(SPEC, config=config))
 
 
 
