@@ -115,5 +115,7 @@ def before_call(ctx: schemathesis.HookContext, case: schemathesis.Case, **kwargs
         if isinstance(attributes, dict):
             # append, so that the generated text (unicode, long strings) still reaches the server
             generated = attributes.get(field)
+            if isinstance(generated, str) and generated.endswith(RUN_TAG[0]):
+                continue  # the same case sent again (a replay, a retry): tagged already
             kept = generated[: 4000 - len(RUN_TAG[0]) - 1] + " " if isinstance(generated, str) else ""
             attributes[field] = kept + RUN_TAG[0]
