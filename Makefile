@@ -9,7 +9,7 @@ CONFORMANCE_ARGS = $(if $(TARGET),--target '$(TARGET)') $(if $(ACCESS_TOKEN),--a
 	$(if $(FIXTURES),--fixtures '$(FIXTURES)') $(if $(PROFILE),--profile '$(PROFILE)') $(if $(SEED),--seed '$(SEED)') \
 	$(if $(REPORT_DIR),--report-dir '$(REPORT_DIR)') $(if $(PLATFORM),--platform '$(PLATFORM)')
 
-.PHONY: install test validate spec-diff conformance serve bench-server bench-suite reliability selftest clean
+.PHONY: install test validate spec-diff conformance serve bench-server bench-suite reliability selftest interop clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,21 @@ SELFTEST_ARGS = $(if $(PROFILE),--profile '$(PROFILE)') $(if $(FAULTS),--faults 
 
 selftest: $(STAMP)
 	$(PY) -m conformance.selftest $(SELFTEST_ARGS)
+
+# make interop [PROFILE=quick|default|thorough] [SEED=n] [KEEP_REPORTS=dir] [INTEROP_TARGETS=mock-static,mock-dynamic,proxy]
+# The suite against Prism's mocks of the contract and Prism's validating proxy in front of the reference server.
+# Prism is the version pinned in package-lock.json, installed into node_modules/ (never globally) on first use.
+NPM   ?= npm
+PRISM := node_modules/.bin/prism
+INTEROP_ARGS = $(if $(PROFILE),--profile '$(PROFILE)') $(if $(SEED),--seed '$(SEED)') \
+	$(if $(KEEP_REPORTS),--keep-reports '$(KEEP_REPORTS)') $(if $(INTEROP_TARGETS),--targets '$(INTEROP_TARGETS)')
+
+$(PRISM): package.json package-lock.json
+	SCARF_ANALYTICS=false $(NPM) ci --no-audit --no-fund
+	touch $(PRISM)
+
+interop: $(STAMP) $(PRISM)
+	$(PY) -m conformance.interop $(INTEROP_ARGS)
 
 clean:
 	rm -rf $(VENV) reports *.db

@@ -84,7 +84,7 @@ def _notes(exc: BaseException) -> str:
 
 def suite_bugs(exc: BaseException) -> list[BaseException]:
     """The exceptions inside what a test raised that are bugs of the suite: neither a rule failure nor the target's doing."""
-    return [leaf for leaf in _leaves(exc) if not isinstance(leaf, (Failure, *TARGET_CAUSED))]
+    return [leaf for leaf in _leaves(exc) if not isinstance(leaf, (Failure, *TARGET_CAUSED, KeyboardInterrupt))]
 
 
 def classify(exc: BaseException, default_rule: str, redactor: Redactor, context: str = "") -> list[FailureRecord]:

@@ -100,3 +100,8 @@ def test_a_replay_made_flaky_by_the_target_reports_what_the_target_first_did() -
         assert suite_bugs(flaky) == [] and [r.rule for r in classify(flaky, "SCHEMA-001", REDACT)] == ["PAGE-001"]
     lone = FlakyStrategyDefinition("Inconsistent data generation!")
     assert suite_bugs(lone) == [lone]  # with nothing from the target behind it, our strategies are to blame
+
+
+def test_an_interruption_is_neither_a_suite_bug_nor_a_rule_failure() -> None:
+    stopped = KeyboardInterrupt("signal 15")
+    assert suite_bugs(stopped) == [] and classify(stopped, "SCHEMA-001", REDACT) == []
