@@ -9,7 +9,7 @@ CONFORMANCE_ARGS = $(if $(TARGET),--target '$(TARGET)') $(if $(ACCESS_TOKEN),--a
 	$(if $(FIXTURES),--fixtures '$(FIXTURES)') $(if $(PROFILE),--profile '$(PROFILE)') $(if $(SEED),--seed '$(SEED)') \
 	$(if $(REPORT_DIR),--report-dir '$(REPORT_DIR)') $(if $(PLATFORM),--platform '$(PLATFORM)')
 
-.PHONY: install test validate spec-diff conformance serve bench-server bench-suite reliability selftest interop clean
+.PHONY: install test validate spec-diff conformance serve bench-server bench-suite reliability selftest interop variations clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,15 +46,23 @@ reliability: $(STAMP)
 	$(PY) -m conformance.reliability
 
 # make selftest [PROFILE=quick|default|thorough] [FAULTS=a,b] [ROTATE=n] [CLEAN_RUNS=n] [CLI_CLEAN_RUNS=n] [SEED=n]
-#               [COMPARE_CLI=0|1] [ALL_FAILURES=1]
+#               [COMPARE_CLI=0|1] [ALL_FAILURES=1] [VARIATIONS=all|none|a,b]
 COMPARE_CLI ?= 1
 SELFTEST_ARGS = $(if $(PROFILE),--profile '$(PROFILE)') $(if $(FAULTS),--faults '$(FAULTS)') \
 	$(if $(ROTATE),--rotate '$(ROTATE)') $(if $(CLEAN_RUNS),--clean-runs '$(CLEAN_RUNS)') $(if $(SEED),--seed '$(SEED)') \
 	$(if $(CLI_CLEAN_RUNS),--cli-clean-runs '$(CLI_CLEAN_RUNS)') $(if $(filter 1,$(ALL_FAILURES)),--all-failures) \
-	$(if $(filter 1,$(COMPARE_CLI)),--compare-cli)
+	$(if $(filter 1,$(COMPARE_CLI)),--compare-cli) $(if $(VARIATIONS),--variations '$(VARIATIONS)')
 
 selftest: $(STAMP)
 	$(PY) -m conformance.selftest $(SELFTEST_ARGS)
+
+# make variations [PROFILE=quick|default|thorough] [SEED=n] [VARIATIONS=all|a,b]: the reference server behind a proxy
+# that varies its answers only as the contract and HTTP allow (reference_server/variations.py); any failure is a false alarm.
+VARIATIONS_ARGS = $(if $(PROFILE),--profile '$(PROFILE)') $(if $(SEED),--seed '$(SEED)') \
+	$(if $(VARIATIONS),--variations '$(VARIATIONS)')
+
+variations: $(STAMP)
+	$(PY) -m conformance.variations $(VARIATIONS_ARGS)
 
 # make interop [PROFILE=quick|default|thorough] [SEED=n] [KEEP_REPORTS=dir] [INTEROP_TARGETS=mock-static,mock-dynamic,proxy]
 # The suite against Prism's mocks of the contract and Prism's validating proxy in front of the reference server.

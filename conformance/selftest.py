@@ -3,15 +3,17 @@
 Runs `python -m conformance` against the embedded reference server several times without a fault (a
 failure there is a false positive: exit 1), then once with each deliberate fault of
 `reference_server/faults.py`, and prints, per fault, whether the suite caught it, by which rule(s), and how
-many seconds into the run the first failure came. `--compare-cli` runs the same faults through the plain
+many seconds into the run the first failure came. Then, once per legitimate variation of
+`reference_server/variations.py` (`--variations`, default all), the suite against the reference server behind
+the variation proxy: any failure there is a false alarm (exit 1), as with a clean run. `--compare-cli` runs the same faults through the plain
 `schemathesis run openapi/openapi.yaml --url URL --checks all` with the same time budget, side by side
 (its positive_data_acceptance alarms on the contract's documented business-rule 400s, e.g. CURRENCY_MISMATCH
 on an application its stateful phase chained at random, are counted as noise, not as catches).
 
 Every run is a separate process with its own server, database and Hypothesis example database (its own
 working directory), so no run learns from another. At most `--jobs` runs at once (default: 2, or the CPU
-count if lower). Exit codes: 0 no false positive, 1 a clean run failed (or fewer faults caught than
-`--fail-under`), 2 the selftest could not judge (a clean run errored, bad options).
+count if lower). Exit codes: 0 no false positive, 1 a clean run or a variation failed (or fewer faults caught
+than `--fail-under`), 2 the selftest could not judge (a clean run errored, bad options, interrupted).
 """
 
 from __future__ import annotations
@@ -27,15 +29,26 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-from conformance.selftest_runs import CAUGHT, ERROR, MISSED, Run, run_cli, run_suite, schemathesis_command
+from conformance import selftest_runs
+from conformance import variations as variation_runs
+from conformance.selftest_runs import (
+    CAUGHT,
+    ERROR,
+    MISSED,
+    Run,
+    run_cli,
+    run_suite,
+    schemathesis_command,
+)
 from conformance.settings import PROFILES, REPO
+from conformance.variations import VariationRun
 from reference_server import faults as catalogue
+from reference_server.variations import UnknownVariation, select
 
 __all__ = ["CAUGHT", "ERROR", "MISSED", "Run", "main", "rotate", "table"]
 
@@ -170,6 +183,8 @@ def parser() -> argparse.ArgumentParser:
                         "stop at the first failing test; the verdict and the seconds to the first failure are the same)")
     p.add_argument("--fail-under", type=float, default=0.0, metavar="PCT",
                    help="exit 1 when the suite catches fewer than PCT percent of the faults run (default 0: off)")
+    p.add_argument("--variations", default="all", metavar="all|none|a,b",
+                   help="legitimate server variations to run the suite through (default all; a failure is a false alarm)")
     p.add_argument("--list", action="store_true", help="list the faults that would run (all, --faults, --rotate) and exit")
     return p
 
@@ -197,7 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(argv)
     try:
         chosen, how = choose_faults(options)
-    except catalogue.UnknownFault as exc:
+        varied = select(options.variations)
+    except (catalogue.UnknownFault, UnknownVariation) as exc:
         print(f"selftest: {exc}", file=sys.stderr)
         return 2
     if options.list:
@@ -221,10 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     report_dir.mkdir(parents=True, exist_ok=True)
     workroot = Path(tempfile.mkdtemp(prefix="run-", dir=report_dir))
 
-    print(f"selftest: profile {profile.name}, seed {seed}, {options.clean_runs} clean run(s), {len(chosen)} fault(s) "
-          f"({how}){', with the plain CLI' if options.compare_cli else ''}; {options.jobs} at once; runs in {workroot}",
-          flush=True)
+    print(f"selftest: profile {profile.name}, seed {seed}, {options.clean_runs} clean run(s), {len(varied)} variation(s), "
+          f"{len(chosen)} fault(s) ({how}){', with the plain CLI' if options.compare_cli else ''}; {options.jobs} at once; "
+          f"runs in {workroot}", flush=True)
     jobs: list[tuple[str, str | None, int]] = [("suite", None, seed + i) for i in range(options.clean_runs)]
+    jobs += [("variation", name, seed) for name in varied]
     if options.compare_cli:
         cli_clean_runs = options.clean_runs if options.cli_clean_runs is None else options.cli_clean_runs
         jobs += [("cli", None, seed + i) for i in range(cli_clean_runs)]
@@ -235,27 +252,45 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     lock = threading.Lock()
     done: list[Run] = []
+    varied_runs: list[VariationRun] = []
 
-    def work(tool: str, fault: str | None, run_seed: int) -> Run:
+    def work(tool: str, fault: str | None, run_seed: int) -> Run | VariationRun:
         workdir = workroot / f"{tool}-{fault or 'clean'}-{run_seed}"
         workdir.mkdir(parents=True, exist_ok=True)
+        if tool == "variation":
+            assert fault is not None
+            return variation_runs.run_variation(fault, run_seed, profile.name, workdir, timeout)
         if tool == "suite":
             return run_suite(fault, run_seed, profile.name, workdir, timeout,
                              stop_first=fault is not None and not options.all_failures)
         return run_cli(fault, run_seed, profile.budget_seconds, workdir, timeout)
 
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=options.jobs) as pool:
-        futures = [pool.submit(work, *job) for job in jobs]
-        for future in as_completed(futures):
-            run = future.result()
-            with lock:
-                done.append(run)
-                found = ",".join(run.found[:4]) or run.note or "-"
-                verdict = run.verdict if run.fault else {MISSED: "passed", CAUGHT: "FAILED"}.get(run.verdict, ERROR)
-                print(f"[{len(done):>3}/{len(jobs)}] {run.tool:<5} {run.label:<32} {verdict:<6} {found[:60]:<30} "
-                      f"first {_seconds(run.first_failure_seconds)} s, wall {run.wall_seconds:.0f} s", flush=True)
+    def report(run: Run | VariationRun) -> None:
+        with lock:
+            count = len(done) + len(varied_runs) + 1
+            if isinstance(run, VariationRun):
+                varied_runs.append(run)
+                print(f"[{count:>3}/{len(jobs)}] vary  {run.variation:<32} {run.verdict:<6} "
+                      f"{(','.join(run.found[:4]) or run.note or '-')[:60]:<30} wall {run.seconds:.0f} s", flush=True)
+                return
+            done.append(run)
+            found = ",".join(run.found[:4]) or run.note or "-"
+            verdict = run.verdict if run.fault else {MISSED: "passed", CAUGHT: "FAILED"}.get(run.verdict, ERROR)
+            print(f"[{count:>3}/{len(jobs)}] {run.tool:<5} {run.label:<32} {verdict:<6} {found[:60]:<30} "
+                  f"first {_seconds(run.first_failure_seconds)} s, wall {run.wall_seconds:.0f} s", flush=True)
 
+    started = time.monotonic()
+    try:
+        selftest_runs.run_all(lambda job: work(*job), jobs, options.jobs, report)
+    except KeyboardInterrupt:
+        print("selftest: could not judge: interrupted; every process started was stopped", file=sys.stderr)
+        return 2
+    return finish(options, profile.name, seed, how, chosen, done, varied_runs, workroot, report_dir, started)
+
+
+def finish(options: argparse.Namespace, profile: str, seed: int, how: str, chosen: list[str], done: list[Run],
+           varied_runs: list[VariationRun], workroot: Path, report_dir: Path, started: float) -> int:
+    """Print and write the tables of a finished selftest; its exit code."""
     clean = sorted((r for r in done if r.tool == "suite" and r.fault is None), key=lambda r: r.seed)
     cli_clean = sorted((r for r in done if r.tool == "cli" and r.fault is None), key=lambda r: r.seed)
     fault_runs: dict[str, dict[str, Run]] = {name: {} for name in chosen}
@@ -263,13 +298,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if run.fault is not None:
             fault_runs[run.fault][run.tool] = run
     lines = table(fault_runs, clean, cli_clean, options.compare_cli)
+    varied_runs.sort(key=lambda r: select(options.variations).index(r.variation))
+    if varied_runs:
+        lines += ["", "legitimate variations (reference server behind the variation proxy; any failure is a false alarm)"]
+        lines += variation_runs.table(varied_runs)
     lines.append(f"elapsed {time.monotonic() - started:.0f} s; runs and logs in {workroot}")
     print()
     print("\n".join(lines))
     (report_dir / "table.txt").write_text("\n".join(lines) + "\n")
     (report_dir / "selftest.json").write_text(json.dumps({
-        "profile": profile.name, "seed": seed, "selection": how, "faults": chosen,
+        "profile": profile, "seed": seed, "selection": how, "faults": chosen,
         "runs": [{**asdict(r), "verdict": r.verdict} for r in sorted(done, key=lambda r: (r.tool, r.label, r.seed))],
+        "variations": [{**asdict(r), "verdict": r.verdict} for r in varied_runs],
     }, indent=2))
 
     if any(r.verdict == ERROR for r in clean):
@@ -277,6 +317,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if any(r.verdict == CAUGHT for r in clean):
         print("selftest: FALSE POSITIVE: the suite failed the reference server without a fault", file=sys.stderr)
+        return 1
+    if any(r.verdict != variation_runs.CLEAN for r in varied_runs):
+        print("selftest: FALSE ALARM: the suite failed the reference server behind a legitimate variation", file=sys.stderr)
         return 1
     suite_runs = [r["suite"] for r in fault_runs.values() if "suite" in r]
     rate = 100 * sum(r.verdict == CAUGHT for r in suite_runs) / len(suite_runs) if suite_runs else 100.0

@@ -4,20 +4,26 @@ without a fault of the reference server, each in its own process group, and what
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Sequence, TypeVar
 
 from conformance.embedded import EmbeddedServer
 from conformance.settings import DEFAULT_TOKEN, ENV, REPO
 
 CAUGHT, MISSED, ERROR = "caught", "missed", "error"
+J = TypeVar("J")
+T = TypeVar("T")
 SPEC = REPO / "openapi" / "openapi.yaml"
 
 
@@ -54,36 +60,92 @@ class Run:
 # ------------------------------------------------------------------------------------------- running
 
 
-def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment without the suite's settings, so nothing redirects a run to another target."""
     env = {k: v for k, v in os.environ.items() if k not in ENV.values()}
     env.update(extra or {})
     return env
 
 
-def _run_process(command: list[str], cwd: Path, log: Path, timeout: float,
-                 env: dict[str, str]) -> tuple[int | None, float]:
+_LIVE: set[subprocess.Popen[bytes]] = set()  # every process group started here, for stop_all (by id)
+_LIVE_LOCK = threading.Lock()
+STOPPING = threading.Event()  # set by stop_all: start nothing more
+
+
+def spawn(command: list[str], cwd: Path, log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start a command in its own process group, output appended to `log`, registered for `stop_all`."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
+    return proc
+
+
+def reap(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """Stop a spawned process group (SIGTERM, then SIGKILL after `grace` s) and forget it."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if proc.poll() is not None:
+            break
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace)
+    with _LIVE_LOCK:
+        _LIVE.discard(proc)
+
+
+def stop_all() -> None:
+    """Stop every process group still running (an interrupted selftest) and start no new one."""
+    STOPPING.set()
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for proc in live:
+        reap(proc, grace=5.0)
+
+
+def run_process(command: list[str], cwd: Path, log: Path, timeout: float,
+                env: dict[str, str]) -> tuple[int | None, float]:
     """Run a command in its own process group, output to `log`; (exit code or None on timeout, seconds)."""
     started = time.monotonic()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
-        try:
-            code: int | None = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            # the run and everything it started (its reference server): our own process group, by id
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                try:
-                    os.killpg(proc.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    proc.wait(timeout=10)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-            code = None
+    log.write_bytes(b"")
+    if STOPPING.is_set():
+        return None, 0.0
+    proc = spawn(command, cwd, log, env)
+    try:
+        code: int | None = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        code = None  # the run and everything it started (its reference server) go with its group
+    reap(proc)
+    if STOPPING.is_set():
+        code = None  # stopped by stop_all: not a verdict
     return code, time.monotonic() - started
+
+
+_run_process = run_process  # run_suite and run_cli look it up at call time (tests replace it)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def run_all(work: Callable[[J], T], jobs: Sequence[J], workers: int, done: Callable[[T], None]) -> None:
+    """`work(job)` for every job, `workers` at once, `done(result)` as each ends. SIGTERM ends it as Ctrl-C does:
+    what has not started is cancelled, every process group started is stopped, and KeyboardInterrupt is raised."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(work, job) for job in jobs]
+            try:
+                for future in as_completed(futures):
+                    done(future.result())
+            except KeyboardInterrupt:
+                pool.shutdown(wait=False, cancel_futures=True)
+                stop_all()
+                raise
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def run_suite(fault: str | None, seed: int, profile: str, workdir: Path, timeout: float, *, stop_first: bool = False) -> Run:
@@ -101,7 +163,7 @@ def run_suite(fault: str | None, seed: int, profile: str, workdir: Path, timeout
     log = workdir / "conformance.log"
     for attempt in (1, 2):
         # cwd = the run's own directory: its own .hypothesis example database
-        run.exit_code, run.wall_seconds = _run_process(command, workdir, log, timeout, _clean_env())
+        run.exit_code, run.wall_seconds = _run_process(command, workdir, log, timeout, clean_env())
         text = log.read_text(errors="replace")
         if run.exit_code == 2 and "reference server exited at start" in text and attempt == 1:
             continue  # a port taken between picking and binding: start again
@@ -203,7 +265,7 @@ def run_cli(fault: str | None, seed: int, budget: int, workdir: Path, timeout: f
         command = [schemathesis_command(), "run", str(SPEC), "--url", url, "--checks", "all",
                    "--max-time", str(budget), "--seed", str(seed), "--workers", "1", "--no-color",
                    "--generation-database", "none", "--report", "ndjson", "--report-dir", str(report_dir)]
-        env = _clean_env({"ACCESS_TOKEN": DEFAULT_TOKEN})
+        env = clean_env({"ACCESS_TOKEN": DEFAULT_TOKEN})
         run.exit_code, run.wall_seconds = _run_process(command, REPO, log, timeout, env)
     finally:
         server.stop()
