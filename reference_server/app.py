@@ -96,6 +96,8 @@ class Api:
         if len(raw) > MAX_BODY:
             raise too_large(MAX_BODY)
         token = request.query_params.get("access_token")
+        if token and faults.active("token-whitespace-trimmed"):
+            token = token.strip()
         connection = self.service.connection(token) if token else None
         if connection is None and faults.active("access-token-not-checked"):
             connection = self.service.default_connection()
@@ -122,7 +124,7 @@ class Api:
     def _write(self, request: Request, call: Call, handler: Callable[[Service, Call], tuple[int, Any]],
                raw: bytes) -> tuple[int, Any, dict[str, str], BackgroundTask | None]:
         key = request.headers.get("idempotency-key")
-        if faults.active("idempotency-key-ignored"):
+        if faults.active("idempotency-key-ignored") or (request.method == "PATCH" and faults.active("idempotency-ignored-on-patch")):
             key = None
         mode = call.body.get("response_mode")
         job_id = str(uuid.uuid4())

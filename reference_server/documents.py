@@ -164,7 +164,9 @@ def update_document(kind: str, doc: dict[str, Any], attrs: Mapping[str, Any], *,
     if new_total is not None and faults.active("update-remaining-reset"):
         updated[OPEN_FIELD[kind]] = new_total  # "recomputed" from the new total alone
         updated["status"] = STATUS[kind](new_total, new_total)
+    if faults.active("updated-at-whole-seconds"):
+        now_ms -= now_ms % 1000
     updated["updated_at"] = updated["last_synced_at"] = stamp(now_ms)
-    if faults.active("updated-at-not-moved"):
+    if faults.active("updated-at-not-moved") or (kind == "bill_credit_memo" and faults.active("bcm-update-keeps-updated-at")):
         updated["updated_at"] = doc["updated_at"]
     return updated

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 __all__ = ["CATALOGUE", "CATEGORIES", "Fault", "UnknownFault", "activate", "active", "by_name", "current",
            "injected", "names", "reset"]
 
-#: shape: the wire form; money: amount rules; state: writes and reads; queries: lists; security: auth and robustness.
-CATEGORIES = ("shape", "money", "state", "queries", "security")
+#: shape: the wire form; money: amount rules; state: writes and reads; queries: lists; security: auth and robustness;
+#: subtle: bugs a careful implementation still ships (near misses, one method or one field of many).
+CATEGORIES = ("shape", "money", "state", "queries", "security", "subtle")
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,16 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("nonexistent-date-500", "a well-formed date that does not exist (2024-02-30) crashes with a 500 instead of 400", "security"),
     Fault("method-not-allowed-without-allow", "a 405 to a method the path does not have carries no Allow header (RFC 9110 §15.5.6 requires it)", "security"),
     Fault("malformed-json-500", "a request body that is not JSON crashes with a 500 instead of 400", "security"),
+    # ------------------------------------------------------------------ subtle
+    Fault("token-whitespace-trimmed", "the access_token is stripped of surrounding whitespace before it is looked up", "subtle"),
+    Fault("token-prefix-accepted", "a token matches any stored token it is a prefix of (a LIKE 'token%' lookup)", "subtle"),
+    Fault("token-truncated", "tokens are compared on their first 32 characters only (a fixed-width column)", "subtle"),
+    Fault("updated-at-whole-seconds", "an update stamps updated_at to the whole second, so two updates within one second share it", "subtle"),
+    Fault("bcm-update-keeps-updated-at", "an update of a bill credit memo keeps its old updated_at (invoice credit memos move it)", "subtle"),
+    Fault("number-amounts-to-cents", "an amount sent as a JSON number is rounded to cents (decimal strings are kept exact)", "subtle"),
+    Fault("amounts-int32-cents", "amounts are held as 32-bit cents: any amount above 21474836.47 is refused as out of range", "subtle"),
+    Fault("ties-skipped-when-paging", "the keyset cursor compares the sort field only, so a page skips the rows that tie with its last one", "subtle"),
+    Fault("idempotency-ignored-on-patch", "the Idempotency-Key is honoured on POST only: a PATCH replay or a reused key with another body applies again", "subtle"),
 )
 
 _BY_NAME: dict[str, Fault] = {fault.name: fault for fault in CATALOGUE}

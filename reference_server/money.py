@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from reference_server import faults
+
 __all__ = [
     "AMOUNT_OUT_OF_RANGE", "INVALID_AMOUNT", "INVALID_CURRENCY",
     "ISO_4217_CODES", "MAX_ABS_AMOUNT", "MoneyError",
@@ -75,6 +77,8 @@ def _decimal_places(amount: Decimal) -> int:
 
 def check_range(amount: Decimal) -> Decimal:
     """Return `amount` if it is finite and |amount| <= 2**53, else raise AMOUNT_OUT_OF_RANGE."""
+    if faults.active("amounts-int32-cents") and abs(amount) > Decimal("21474836.47"):
+        raise MoneyError(AMOUNT_OUT_OF_RANGE, f"amount {amount} does not fit")  # 2**31 - 1 cents
     if not amount.is_finite() or abs(amount) > MAX_ABS_AMOUNT:
         raise MoneyError(AMOUNT_OUT_OF_RANGE, f"amount {amount} is outside ±{MAX_ABS_AMOUNT}")
     return amount
@@ -104,6 +108,8 @@ def parse_amount(value: object) -> Decimal:
         if not value.is_finite():
             raise MoneyError(INVALID_AMOUNT, f"amount {value!r} is not a finite number")
         amount = value
+        if faults.active("number-amounts-to-cents"):
+            amount = amount.quantize(Decimal("0.01"))  # the JSON-number path goes through a cents column
     else:
         raise MoneyError(INVALID_AMOUNT, f"amount must be a number or decimal string, not {type(value).__name__}")
     check_range(amount)

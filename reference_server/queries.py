@@ -194,6 +194,8 @@ def _keyset(column: str, cursor: Cursor) -> tuple[str, list[object]]:
     """Rows strictly after the cursor in (column, id) order; NULLs sort first ASC, last DESC."""
     value, last_id = cursor.last_value, cursor.last_id
     after, before = (">=", "<=") if faults.active("pages-overlap") else (">", "<")
+    if faults.active("ties-skipped-when-paging") and value is not None:
+        return f"({column} {'<' if cursor.descending else '>'} ?)", [value]
     if not cursor.descending:
         if value is None:
             return f"({column} IS NOT NULL OR id {after} ?)", [last_id]

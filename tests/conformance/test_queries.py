@@ -105,6 +105,34 @@ def test_paging_stays_correct_when_objects_are_created_between_pages(
     same(client, exchange, "PAGE-001", "objects that existed before the walk but were not reached", [], missing)
 
 
+@pytest.fixture(scope="module")
+def tied(client: ApiClient, fixtures: Fixtures, tag: str) -> list[dict[str, Any]]:
+    """Four tagged memos that share one document_number, so that a sort on it has nothing but ties."""
+    return [judgeable(client, *_created(client, builders.invoice_credit_memo(fixtures, tag, number="tie")), "WRITE-001")
+            for _ in range(4)]
+
+
+def _created(client: ApiClient, body: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    exchange = client.request("POST", PATH, body=body)
+    return exchange, envelope(client, exchange, status_is(client, exchange, (200,), "WRITE-001", "a valid memo is created"),
+                              "invoice_credit_memo", "WRITE-001")
+
+
+@pytest.mark.rules("PAGE-001")
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+@pytest.mark.parametrize("limit", [1, 3])
+def test_paging_through_ties_in_the_sort_field_reaches_each_object_once_in_id_order(
+    client: ApiClient, tied: list[dict[str, Any]], tag: str, limit: int, direction: str
+) -> None:
+    # "Ties break on `id` (adopted rule) so that paging is stable" (#/components/parameters/SortInvoiceCreditMemos)
+    ids: list[str] = []
+    for exchange, page in walk(client, {"filter": f'document_number="{tag}-tie"', "sort": f"document_number {direction}"},
+                               limit, len(tied) + 2):
+        ids += [o["id"] for o in page]
+    want = sorted((o["id"] for o in tied), reverse=direction == "DESC")
+    same(client, exchange, "PAGE-001", f"objects reached, in id order, paging {limit} at a time through a tie", want, ids)
+
+
 @pytest.mark.rules("PAGE-001")
 def test_limit_above_the_maximum_is_rejected(client: ApiClient) -> None:
     status_is(client, client.request("GET", PATH, params={"limit": 501}), (400,), "PAGE-001", "limit is at most 500")

@@ -48,21 +48,46 @@ def test_create_echoes_its_input_and_can_be_fetched(client: ApiClient, fixtures:
 
 
 @pytest.mark.rules("WRITE-002")
-def test_update_persists_sent_fields_keeps_others_and_moves_updated_at(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
-    body = builders.invoice_credit_memo(fixtures, tag)
-    created = create(client, "invoice_credit_memo", body)
-    before = _instant(client, fetch(client, "invoice_credit_memo", created["id"], "WRITE-002"), "WRITE-002")
-    time.sleep(0.002)
-    exchange = client.request("PATCH", f"{RESOURCES['invoice_credit_memo']}/{created['id']}",
-                              body={"invoice_credit_memo": {"memo": f"updated {tag}"}})
-    status_is(client, exchange, (200,), "WRITE-002", "a valid update is accepted")
-    exchange, fetched = fetch(client, "invoice_credit_memo", created["id"], "WRITE-002")
-    same(client, exchange, "WRITE-002", "memo", f"updated {tag}", fetched.get("memo"))
-    same(client, exchange, "WRITE-002", "document_number (not sent)", body["invoice_credit_memo"]["document_number"],
-         fetched.get("document_number"))
-    if not _instant(client, (exchange, fetched), "WRITE-002") > before:
-        raise violation("WRITE-002", expected=f"updated_at after {before} ns (the fetch before the update)",
-                        received=f"updated_at = {fetched.get('updated_at')}", reproduction=exchange.reproduction(client.redactor))
+@pytest.mark.parametrize("kind", ["invoice_credit_memo", "bill_credit_memo", "invoice"])
+def test_update_persists_sent_fields_keeps_others_and_moves_updated_at(client: ApiClient, fixtures: Fixtures, tag: str,
+                                                                       settings: Any, kind: str) -> None:
+    # "fields sent replace, fields left out persist, `updated_at` moves strictly forward" (info.description), on every
+    # update of every kind; two updates in a row, so that a clock of whole seconds shows too
+    require(settings.platform, operation_id("update", kind))
+    body = getattr(builders, kind)(fixtures, tag)
+    created = create(client, kind, body)
+    before = _instant(client, fetch(client, kind, created["id"], "WRITE-002"), "WRITE-002")
+    for turn in ("first", "second"):
+        exchange = client.request("PATCH", f"{RESOURCES[kind]}/{created['id']}", body={kind: {"memo": f"{turn} {tag}"}})
+        status_is(client, exchange, (200,), "WRITE-002", "a valid update is accepted")
+        exchange, fetched = fetch(client, kind, created["id"], "WRITE-002")
+        same(client, exchange, "WRITE-002", f"{kind}.memo", f"{turn} {tag}", fetched.get("memo"))
+        same(client, exchange, "WRITE-002", f"{kind}.document_number (not sent)", body[kind]["document_number"],
+             fetched.get("document_number"))
+        after = _instant(client, (exchange, fetched), "WRITE-002")
+        if not after > before:
+            raise violation("WRITE-002", expected=f"{kind}.updated_at strictly after {before} ns (before the {turn} update)",
+                            received=f"updated_at = {fetched.get('updated_at')} ({after} ns)",
+                            reproduction=exchange.reproduction(client.redactor))
+        before = after
+
+
+#: The contract's bounds for a request amount ("Adopted rule: amount bounds", #/components/schemas/AmountInput).
+LARGEST, SMALLEST = Decimal("999999999.9999"), Decimal("0.0001")
+
+
+@pytest.mark.rules("MONEY-010")
+@pytest.mark.parametrize(("kind", "spelling"), [("invoice_credit_memo", str), ("invoice_credit_memo", float),
+                                                ("bill_credit_memo", float), ("bill_credit_memo", str)])
+def test_amounts_at_the_contracts_bounds_are_kept_exactly(client: ApiClient, fixtures: Fixtures, tag: str, kind: str,
+                                                          spelling: type) -> None:
+    # "Requests accept either spelling for every amount" and "amounts are exact decimals" (info.description)
+    body = getattr(builders, kind)(fixtures, tag, amounts=(spelling(LARGEST), spelling(SMALLEST)))
+    created = create(client, kind, body)
+    exchange, fetched = fetch(client, kind, created["id"], "MONEY-010")
+    for field in ("total_amount", "remaining_amount"):
+        same(client, exchange, "MONEY-010", f"{kind}.{field} of lines {LARGEST} + {SMALLEST} sent as {spelling.__name__}",
+             LARGEST + SMALLEST, amount(fetched.get(field)))
 
 
 def _instant(client: ApiClient, fetched: tuple[Any, dict[str, Any]], rule: str) -> int:
@@ -197,6 +222,42 @@ def test_async_write_yields_a_job_whose_result_matches_the_sync_one(client: ApiC
 def test_missing_or_unknown_access_token_is_401(client: ApiClient, token: str | None) -> None:
     exchange = client.request("GET", RESOURCES["invoice"], token=None, params={"access_token": token})
     status_is(client, exchange, (401,), "AUTH-001", "the token is missing or unknown")
+
+
+#: Tokens one edit away from the run's own: none of them is the token, so each is unknown ("A missing or unknown
+#: access_token is answered 401", #/components/parameters/AccessToken).
+NEAR_MISSES = {
+    "prefix": lambda t: t[:-1], "suffix": lambda t: t + "0", "case": lambda t: t.swapcase(),
+    "trailing whitespace": lambda t: t + " ", "leading whitespace": lambda t: " " + t, "inner tab": lambda t: t[:1] + "\t" + t[1:],
+}
+
+
+@pytest.mark.rules("AUTH-001")
+@pytest.mark.parametrize("miss", list(NEAR_MISSES))
+def test_a_token_one_edit_away_from_the_real_one_is_401(client: ApiClient, settings: Any, miss: str) -> None:
+    token = NEAR_MISSES[miss](settings.access_token)
+    if not token or token == settings.access_token:
+        pytest.skip(f"the run's token has no {miss} variant that differs from it")
+    exchange = client.request("GET", RESOURCES["invoice"], token=None, params={"access_token": token})
+    status_is(client, exchange, (401,), "AUTH-001", f"the token's {miss} near miss is not the token")
+
+
+@pytest.mark.rules("IDEM-001")
+def test_idempotent_patch_replays_and_reuse_with_another_body_is_409(client: ApiClient, fixtures: Fixtures, tag: str,
+                                                                     settings: Any) -> None:
+    require(settings.platform, "createInvoiceCreditMemo", "updateInvoiceCreditMemo")
+    created = create(client, "invoice_credit_memo", builders.invoice_credit_memo(fixtures, tag))
+    path, key = f"{RESOURCES['invoice_credit_memo']}/{created['id']}", {"Idempotency-Key": f"{tag}-{uuid.uuid4()}"}
+    body = {"invoice_credit_memo": {"memo": f"first {tag}"}}
+    status_is(client, client.request("PATCH", path, body=body, headers=key), (200,), "IDEM-001", "the first update is accepted")
+    again = client.request("PATCH", path, body=body, headers=key)
+    replayed = envelope(client, again, status_is(client, again, (200,), "IDEM-001", "the replay answers the first outcome"),
+                        "invoice_credit_memo", "IDEM-001")
+    same(client, again, "IDEM-001", "replayed memo", f"first {tag}", replayed.get("memo"))
+    other = client.request("PATCH", path, body={"invoice_credit_memo": {"memo": f"second {tag}"}}, headers=key)
+    status_is(client, other, (409,), "IDEM-001", "the same key with another body is refused (Idempotency-Key on POST and PATCH)")
+    exchange, after = fetch(client, "invoice_credit_memo", created["id"], "IDEM-001")
+    same(client, exchange, "IDEM-001", "memo after a refused reuse of the key", f"first {tag}", after.get("memo"))
 
 
 @pytest.mark.rules("WRITE-003")

@@ -43,7 +43,7 @@ def test_the_catalogue_has_at_least_35_unique_named_and_described_faults() -> No
 def test_every_category_is_covered() -> None:
     covered = {fault.category for fault in faults.CATALOGUE}
     assert covered == set(faults.CATEGORIES)
-    assert set(faults.CATEGORIES) == {"shape", "money", "state", "queries", "security"}
+    assert set(faults.CATEGORIES) == {"shape", "money", "state", "queries", "security", "subtle"}
 
 
 def test_every_fault_is_implemented_by_a_branch_in_the_server_and_no_branch_names_an_unknown_fault() -> None:
@@ -155,12 +155,13 @@ def test_sort_direction_inverted_reverses_an_explicit_sort(serve: Any) -> None:
 
 
 def test_rotation_is_deterministic_per_key_and_a_handful_covers_every_category() -> None:
-    first = selftest.rotate(5, "abc123")
-    assert first == selftest.rotate(5, "abc123")
-    assert len(set(first)) == 5
+    handful = len(faults.CATEGORIES)
+    first = selftest.rotate(handful, "abc123")
+    assert first == selftest.rotate(handful, "abc123")
+    assert len(set(first)) == handful
     assert {faults.by_name(name).category for name in first} == set(faults.CATEGORIES)
     assert sorted(selftest.rotate(1000, "x")) == sorted(faults.names())
-    assert any(selftest.rotate(5, key) != first for key in ("def456", "2026-01-01", "2026-01-02"))
+    assert any(selftest.rotate(handful, key) != first for key in ("def456", "2026-01-01", "2026-01-02"))
 
 
 def test_selftest_rejects_an_unknown_fault(capsys: pytest.CaptureFixture[str]) -> None:
