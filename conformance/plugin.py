@@ -12,6 +12,7 @@ from conformance.fixtures import FixturesError
 from conformance.outcomes import TestRecord, classify, suite_bugs
 from conformance.redact import Redactor
 from conformance.settings import Settings, SettingsError
+from conformance.states import StateLog
 
 #: What a test raises when the run's own configuration cannot serve it (fixtures the target lacks): no verdict.
 CONFIGURATION = (FixturesError, SettingsError)
@@ -19,7 +20,7 @@ CONFIGURATION = (FixturesError, SettingsError)
 
 #: The conformance modules, cheapest and most pointed first, so that a fault shows within seconds; the long
 #: generated phases (the state machines, the fuzzer) come last. Modules not named here run after these.
-MODULE_ORDER = ("test_writes", "test_applications", "test_requests", "test_queries", "test_stateful", "test_links", "test_fuzz")
+MODULE_ORDER = ("test_writes", "test_applications", "test_lifecycles", "test_requests", "test_queries", "test_stateful", "test_links", "test_fuzz")
 
 
 def module_rank(item: pytest.Item) -> int:
@@ -40,6 +41,7 @@ class ConformancePlugin:
         self.broken: list[str] = []  # the run's configuration cannot serve a test: no verdict
         self.suite_errors: list[str] = []  # bugs of the suite itself (node id and traceback), never a rule failure
         self.started = time.monotonic()
+        self.states = StateLog()  # the document states the run drove the target through
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Time the run from here: each record says when it ended (`elapsed`)."""
@@ -81,11 +83,11 @@ class ConformancePlugin:
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Write summary.json, report.html (JUnit is pytest's own --junitxml)."""
-        report.write(self.settings, self.records, exitstatus)
+        report.write(self.settings, self.records, exitstatus, self.states)
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
         """Print the results grouped by rule, and the seed to replay the run."""
-        for line in report.terminal_lines(self.settings, self.records):
+        for line in report.terminal_lines(self.settings, self.records, self.states):
             terminalreporter.write_line(self.redactor(line))
 
 

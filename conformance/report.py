@@ -11,6 +11,7 @@ from typing import Any, Iterable
 from conformance.outcomes import TestRecord
 from conformance.rules import RULES
 from conformance.settings import Settings
+from conformance.states import STATES, StateLog
 
 
 def by_rule(records: Iterable[TestRecord]) -> dict[str, Counter[str]]:
@@ -39,7 +40,7 @@ def first_failure_seconds(records: Iterable[TestRecord]) -> float | None:
     return round(min(failed), 3) if failed else None
 
 
-def summary(settings: Settings, records: list[TestRecord], exitstatus: int) -> dict[str, Any]:
+def summary(settings: Settings, records: list[TestRecord], exitstatus: int, states: StateLog | None = None) -> dict[str, Any]:
     """Everything summary.json holds."""
     counts = by_rule(records)
     statements = {rule.id: rule for rule in RULES}
@@ -64,6 +65,7 @@ def summary(settings: Settings, records: list[TestRecord], exitstatus: int) -> d
         ],
         "skipped": [{"test": r.nodeid, "reason": r.skip_reason} for r in records if r.outcome == "skipped"],
         "suite_errors": [{"test": r.nodeid, "traceback": r.suite_error} for r in records if r.suite_error],
+        "states": (states or StateLog()).asdict(),
     }
 
 
@@ -79,8 +81,8 @@ def verdict(records: Iterable[TestRecord], exitstatus: int) -> str:
     return "conformant" if exitstatus == 0 else ("violations" if exitstatus == 1 else "could not judge")
 
 
-def terminal_lines(settings: Settings, records: list[TestRecord]) -> list[str]:
-    """The run's result table, one line per rule, then the failures and the seed."""
+def terminal_lines(settings: Settings, records: list[TestRecord], states: StateLog | None = None) -> list[str]:
+    """The run's result table, one line per rule, then the states reached, the failures and the seed."""
     counts = by_rule(records)
     statements = {rule.id: rule.statement for rule in RULES}
     lines = ["", "Conformance by rule (passed / failed / skipped):"]
@@ -89,6 +91,10 @@ def terminal_lines(settings: Settings, records: list[TestRecord]) -> list[str]:
             continue
         mark = "FAIL" if c["failed"] else ("skip" if c["skipped"] and not c["passed"] else " ok ")
         lines.append(f"  [{mark}] {rule_id:<15} {c['passed']:>3} / {c['failed']:>3} / {c['skipped']:>3}  {statements.get(rule_id, '')}")
+    if states is not None:
+        missing = states.unreached()
+        lines += ["", f"States reached: {len(STATES) - len(missing)}/{len(STATES)}"
+                  + (f"; never reached: {', '.join(missing)}" if missing else "")]
     for record in records:
         for failure in record.failures:
             lines += ["", f"FAILED {failure.rule}: {failure.title}", f"  test: {record.nodeid}"]
@@ -104,10 +110,10 @@ def terminal_lines(settings: Settings, records: list[TestRecord]) -> list[str]:
     return lines
 
 
-def write(settings: Settings, records: list[TestRecord], exitstatus: int) -> None:
+def write(settings: Settings, records: list[TestRecord], exitstatus: int, states: StateLog | None = None) -> None:
     """Write summary.json and report.html into the report directory."""
     settings.report_dir.mkdir(parents=True, exist_ok=True)
-    data = summary(settings, records, exitstatus)
+    data = summary(settings, records, exitstatus, states)
     (settings.report_dir / "summary.json").write_text(json.dumps(data, indent=2, default=str))
     (settings.report_dir / "report.html").write_text(render_html(data))
 

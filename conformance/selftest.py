@@ -36,6 +36,7 @@ from typing import Sequence
 
 from conformance import selftest_runs
 from conformance import variations as variation_runs
+from conformance import selftest_states
 from conformance.selftest_runs import (
     CAUGHT,
     ERROR,
@@ -302,6 +303,7 @@ def finish(options: argparse.Namespace, profile: str, seed: int, how: str, chose
     if varied_runs:
         lines += ["", "legitimate variations (reference server behind the variation proxy; any failure is a false alarm)"]
         lines += variation_runs.table(varied_runs)
+    lines += selftest_states.table(clean)
     lines.append(f"elapsed {time.monotonic() - started:.0f} s; runs and logs in {workroot}")
     print()
     print("\n".join(lines))
@@ -320,6 +322,11 @@ def finish(options: argparse.Namespace, profile: str, seed: int, how: str, chose
         return 1
     if any(r.verdict != variation_runs.CLEAN for r in varied_runs):
         print("selftest: FALSE ALARM: the suite failed the reference server behind a legitimate variation", file=sys.stderr)
+        return 1
+    if selftest_states.short(clean):
+        print("selftest: STATES UNREACHED: a clean run left a document state untested: "
+              + "; ".join(f"seed {seed}: {', '.join(names)}" for seed, names in selftest_states.short(clean).items()),
+              file=sys.stderr)
         return 1
     suite_runs = [r["suite"] for r in fault_runs.values() if "suite" in r]
     rate = 100 * sum(r.verdict == CAUGHT for r in suite_runs) / len(suite_runs) if suite_runs else 100.0

@@ -40,6 +40,7 @@ class Run:
     first_failure_seconds: float | None = None
     wall_seconds: float = 0.0
     note: str = ""
+    states: dict[str, int] = field(default_factory=dict)  # suite: how often each document state was reached
     log: str = ""
 
     @property
@@ -174,6 +175,7 @@ def run_suite(fault: str | None, seed: int, profile: str, workdir: Path, timeout
         summary = json.loads(summary_path.read_text())
         run.found = list(dict.fromkeys(f["rule"] for f in summary.get("failures", [])))
         run.first_failure_seconds = summary.get("first_failure_seconds")
+        run.states = dict((summary.get("states") or {}).get("reached") or {})
     if run.exit_code is None:
         run.note = f"timed out after {timeout:g} s"
     elif run.exit_code not in (0, 1):

@@ -124,7 +124,8 @@ class Api:
     def _write(self, request: Request, call: Call, handler: Callable[[Service, Call], tuple[int, Any]],
                raw: bytes) -> tuple[int, Any, dict[str, str], BackgroundTask | None]:
         key = request.headers.get("idempotency-key")
-        if faults.active("idempotency-key-ignored") or (request.method == "PATCH" and faults.active("idempotency-ignored-on-patch")):
+        if (faults.active("idempotency-key-ignored") or (request.method == "PATCH" and faults.active("idempotency-ignored-on-patch"))
+                or (call.operation_id.endswith("CreditApplication") and faults.active("idempotency-ignored-on-applications"))):
             key = None
         mode = call.body.get("response_mode")
         job_id = str(uuid.uuid4())

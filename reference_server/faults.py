@@ -105,6 +105,12 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("bcm-update-keeps-updated-at", "an update of a bill credit memo keeps its old updated_at (invoice credit memos move it)", "subtle"),
     Fault("number-amounts-to-cents", "an amount sent as a JSON number is rounded to cents (decimal strings are kept exact)", "subtle"),
     Fault("amounts-int32-cents", "amounts are held as 32-bit cents: any amount above 21474836.47 is refused as out of range", "subtle"),
+    Fault("exactly-used-up-stays-partial", "status becomes APPLIED / paid only below zero (a strict < where <= was meant): a memo used up exactly, or an invoice paid off exactly, keeps its partial status", "subtle"),
+    Fault("several-targets-first-saved", "an application to several invoices saves the first invoice only; the others keep their amount_due", "subtle"),
+    Fault("revert-keeps-paid-status", "reverting an application of a used-up bill credit memo restores remaining_amount but keeps status paid", "subtle"),
+    Fault("used-up-memo-deletable", "the delete guard refuses only partly applied memos: a used-up memo can be deleted", "subtle"),
+    Fault("idempotency-ignored-on-applications", "the Idempotency-Key is honoured on document creates only: an application replayed with its key moves the money twice", "subtle"),
+    Fault("expand-ignored-on-lists", "expand=platform_data is honoured on fetches but not on lists", "subtle"),
     Fault("ties-skipped-when-paging", "the keyset cursor compares the sort field only, so a page skips the rows that tie with its last one", "subtle"),
     Fault("idempotency-ignored-on-patch", "the Idempotency-Key is honoured on POST only: a PATCH replay or a reused key with another body applies again", "subtle"),
 )

@@ -43,7 +43,8 @@ def lister(kind: str) -> Handler:
         keys = ("cursor", "limit", "filter", "sort", "updated_at_min", "updated_at_max", "last_synced_at_min")
         page = service.list(kind, {k: None if call.params.get(k) is None else str(call.params[k]) for k in keys})
         key = "data" if faults.active("list-envelope-data") else PLURAL[kind]
-        body: dict[str, Any] = {key: [render(kind, d, expand=_expand(call)) for d in page.items],
+        listed = _expand(call) and not faults.active("expand-ignored-on-lists")
+        body: dict[str, Any] = {key: [render(kind, d, expand=listed) for d in page.items],
                                 "next_cursor": page.next_cursor, "connection": call.connection}
         return 200, body
     return run

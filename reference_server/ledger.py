@@ -87,6 +87,8 @@ def _status(total: Decimal, open_amount: Decimal, labels: tuple[str, str, str]) 
     """Nothing applied -> labels[0]; nothing left -> labels[2]; otherwise labels[1]."""
     if open_amount == total:
         return labels[0]
+    if faults.active("exactly-used-up-stays-partial"):
+        return labels[2] if open_amount < 0 else labels[1]
     return labels[2] if open_amount == 0 else labels[1]
 
 

@@ -97,6 +97,8 @@ class Service:
         with self.db.write() as conn:
             doc = self._load(conn, kind, key)
             violation = ledger.check_deletable(documents.applied(kind, doc))
+            if faults.active("used-up-memo-deletable") and documents.dec(doc["remaining_amount"]) == 0:
+                violation = None  # the guard looked at status PARTIALLY_APPLIED only
             if violation is not None:
                 raise invalid(violation.code, violation.message)
             if faults.active("delete-not-deleting"):
@@ -121,7 +123,7 @@ class Service:
             self._check(memo, "invoice_credit_memo", plan, targets, "customer", request)
             now_ms = records.next_stamp(conn, "invoices", records.next_stamp(conn, "invoice_credit_memos"))
             now = documents.stamp(now_ms)
-            for invoice_id, amount in plan:
+            for index, (invoice_id, amount) in enumerate(plan):
                 memo["linked_invoices"] = totals.add_link(memo["linked_invoices"], {"id": invoice_id}, "allocated_amount", amount)
                 invoice = invoices[invoice_id]
                 payment_type = "INVOICE_PAYMENT" if faults.active("linked-payment-wrong-type") else "INVOICE_CREDIT_MEMO"
@@ -130,7 +132,7 @@ class Service:
                 if not faults.active("amount-due-not-lowered"):
                     documents.refresh("invoice", invoice)
                 invoice["updated_at"] = invoice["last_synced_at"] = now
-                if not faults.active("application-one-side"):
+                if not faults.active("application-one-side") and not (index and faults.active("several-targets-first-saved")):
                     records.save_document(conn, "invoices", invoice)
                 records.record_application(conn, "invoice", memo["id"], invoice_id, amount, now_ms)
             if not faults.active("remaining-not-lowered"):
@@ -188,8 +190,11 @@ class Service:
             now_ms = records.next_stamp(conn, "bill_credit_memos", timestamps.parse_ms(memo["updated_at"]))
             records.set_bill_amount_due(conn, bill["id"], documents.dec(bill["amount_due"]) + restored)
             records.mark_reverted(conn, memo["id"], bill["id"], now_ms)
+            was = memo["status"]
             if not faults.active("revert-keeps-remaining"):
                 documents.refresh("bill_credit_memo", memo)
+            if was == "paid" and faults.active("revert-keeps-paid-status"):
+                memo["status"] = was
             memo["updated_at"] = memo["last_synced_at"] = documents.stamp(now_ms)
             records.save_document(conn, "bill_credit_memos", memo)
             return {"id": str(uuid.uuid4()), "success": True}

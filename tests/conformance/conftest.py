@@ -15,6 +15,7 @@ from conformance.client import ApiClient
 from conformance.plugin import ConformancePlugin
 from conformance.responses import ResponseContract
 from conformance.settings import REPO, Settings
+from conformance.states import StateLog
 from conformance.transport import honour_retry_after
 
 if TYPE_CHECKING:
@@ -45,6 +46,14 @@ def settings(request: pytest.FixtureRequest) -> Settings:
     assert plugin is not None
     checks.configure(plugin.redactor)
     return plugin.settings
+
+
+@pytest.fixture(scope="session")
+def states(request: pytest.FixtureRequest) -> StateLog:
+    """Where the tests record the document states the target was driven through (and agreed with the model)."""
+    plugin = _plugin(request.config)
+    assert plugin is not None
+    return plugin.states
 
 
 @pytest.fixture(scope="session")

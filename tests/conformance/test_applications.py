@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -114,3 +115,25 @@ def test_total_below_the_applied_amount_is_rejected_and_changes_nothing(client: 
                                             "a total of 5.00 is below the 6.00 already applied")
     same(client, exchange, "APPLY-004", "total_amount after a refused update", Decimal("10"), amount(after.get("total_amount")))
     same(client, exchange, "APPLY-004", "remaining_amount after a refused update", Decimal("4"), amount(after.get("remaining_amount")))
+
+
+@pytest.mark.rules("IDEM-001")
+def test_an_application_replayed_with_its_idempotency_key_moves_the_money_once(
+    client: ApiClient, fixtures: Fixtures, tag: str
+) -> None:
+    # "Idempotency-Key on POST and PATCH: the first accepted request's outcome is stored and replayed" (info.description)
+    memo, invoice = builders.memo_and_invoice(client, fixtures, tag, "10.00", "25.00")
+    key = {"Idempotency-Key": f"{tag}-{uuid.uuid4()}"}
+    body = builders.icm_application(memo["id"], (invoice["id"], "3.00"))
+    for turn in ("first", "replayed"):
+        exchange = client.request("POST", APPLY["invoice_credit_memo"], body=body, headers=key)
+        status_is(client, exchange, (200,), "IDEM-001", f"the {turn} application answers the first outcome")
+    other = client.request("POST", APPLY["invoice_credit_memo"], headers=key,
+                           body=builders.icm_application(memo["id"], (invoice["id"], "4.00")))
+    status_is(client, other, (409,), "IDEM-001", "the same key with another body is refused")
+    exchange, after = fetch(client, "invoice_credit_memo", memo["id"], "IDEM-001")
+    same(client, exchange, "IDEM-001", "memo remaining_amount after one application sent twice with one key",
+         Decimal("7"), amount(after.get("remaining_amount")))
+    exchange, after = fetch(client, "invoice", invoice["id"], "IDEM-001")
+    same(client, exchange, "IDEM-001", "invoice amount_due after one application sent twice with one key",
+         Decimal("22"), amount(after.get("amount_due")))

@@ -204,6 +204,18 @@ def test_expand_includes_platform_data_and_its_absence_leaves_it_out(client: Api
     same(client, exchange, "EXPAND-001", "platform_data present", False, "platform_data" in memo)
 
 
+@pytest.mark.rules("EXPAND-001")
+@pytest.mark.parametrize("expand", [True, False])
+def test_expand_on_a_list_includes_platform_data_on_every_object(client: ApiClient, created: list[dict[str, Any]], tag: str,
+                                                                 expand: bool) -> None:
+    # the Expand parameter is declared on the list operations as on the fetches (#/components/parameters/Expand)
+    params = {"filter": f'document_number~"{tag}-q"', **({"expand": "platform_data"} if expand else {})}
+    exchange, listed = _listed(client, params, "EXPAND-001")
+    same(client, exchange, "EXPAND-001", f"listed objects without platform_data ({'with' if expand else 'without'} expand)",
+         [] if expand else sorted(o["id"] for o in listed),
+         sorted(o["id"] for o in listed if "platform_data" not in o))
+
+
 @pytest.mark.rules("IDTYPE-001")
 def test_id_type_platform_fetches_by_platform_id(client: ApiClient, created: list[dict[str, Any]]) -> None:
     memo = created[1]

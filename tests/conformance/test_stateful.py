@@ -16,6 +16,7 @@ from conformance.fixtures import Fixtures
 from conformance.ledger import Ledger, Memo, Target
 from conformance.platforms import require
 from conformance.settings import Settings
+from conformance.states import StateLog
 from strategies import allocations, documents, money
 
 ICM, BCM = "invoice_credit_memo", "bill_credit_memo"
@@ -32,6 +33,7 @@ class LedgerMachine(RuleBasedStateMachine):
     client: ApiClient
     fixtures: Fixtures
     tag: str
+    states: StateLog
 
     memos = Bundle("memos")
     invoices = Bundle("invoices")
@@ -63,6 +65,7 @@ class LedgerMachine(RuleBasedStateMachine):
         same(self.client, exchange, "WRITE-001", f"created {kind} total_amount", total, amount(created.get("total_amount")))
         same(self.client, exchange, "WRITE-001", f"created {kind} currency_code", attrs["currency_code"], created.get("currency_code"))
         self.ledger.add_memo(Memo(kind, created["id"], total, attrs["currency_code"], party))  # type: ignore[arg-type]
+        self._compare(created["id"], [], "WRITE-001")  # re-read: what was created is what is stored
         return str(created["id"])
 
     def _concentrated(self, data: st.DataObject, body: dict[str, Any], key: str, party: str) -> dict[str, Any]:
@@ -98,6 +101,7 @@ class LedgerMachine(RuleBasedStateMachine):
                             received=f"total_amount = {created.get('total_amount')!r}",
                             reproduction=exchange.reproduction(self.client.redactor))
         self.ledger.add_target(Target(created["id"], total, body["invoice"]["currency_code"], body["invoice"]["customer_id"], total))
+        self._compare("", [created["id"]], "WRITE-001")
         return str(created["id"])
 
     # ------------------------------------------------------------ applications
@@ -130,6 +134,10 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             status_is(self.client, exchange, (400,), "APPLY-002", f"the application must be refused: {prediction.reason}")
         self._compare(memo_id, [t for t, _ in plan], "APPLY-001" if prediction.accepted else "APPLY-002")
+        if prediction.accepted:
+            shares = {value for _, value in plan}
+            self.states.reached("application to one target" if len(plan) == 1 else
+                                f"application to several targets, {'equal' if len(shares) == 1 else 'unequal'} shares")
 
     def _send_application(self, memo: Memo, plan: list[tuple[str, Decimal]]) -> Any:
         key, links, path = (("invoice_credit_memo_id", "linked_invoices", "/accounting/invoice_credit_applications")
@@ -159,6 +167,7 @@ class LedgerMachine(RuleBasedStateMachine):
         exchange = self._send_application(memo, plan)
         status_is(self.client, exchange, (400,), "APPLY-002", f"the application must be refused: {prediction.reason}")
         self._compare(memo_id, [target.id], "APPLY-002")
+        self.states.reached("application with a share above its target refused")
 
     @rule(memo_id=memos, data=st.data())
     def apply_again_to_a_linked_target(self, memo_id: str, data: st.DataObject) -> None:
@@ -198,11 +207,16 @@ class LedgerMachine(RuleBasedStateMachine):
         memo = data.draw(st.sampled_from(sorted((m for m in self.ledger.memos.values() if m.kind == BCM and m.links),
                                                 key=lambda m: m.id)))
         bill_id = data.draw(st.sampled_from(sorted(memo.links)))
+        was_used_up = memo.remaining == 0
         exchange = self.client.request("POST", "/accounting/bill_credit_applications/unapply", body={
             "bill_credit_unapplication": {"bill_credit_memo_id": memo.id, "bill_id": bill_id}})
         status_is(self.client, exchange, (200,), "APPLY-003", "the memo has credit applied to that bill")
         self.ledger.revert(memo.id, bill_id)
         self._compare(memo.id, [bill_id], "APPLY-003")
+        if was_used_up:
+            self.states.reached("bill_credit_memo reverted from used up")
+        if not memo.links:
+            self.states.reached("bill_credit_memo reverted to open")
 
     # ------------------------------------------------------- updates, deletes
     @rule(memo_id=memos, data=st.data())
@@ -235,19 +249,25 @@ class LedgerMachine(RuleBasedStateMachine):
         if not prediction.accepted:
             status_is(self.client, exchange, (400,), "WRITE-003", f"the delete must be refused: {prediction.reason}")
             self._compare(memo_id, [], "WRITE-003")
+            self.states.reached("delete refused while used up" if memo.remaining == 0 else "delete refused while partly applied")
             return
         status_is(self.client, exchange, (200,), "WRITE-003", "a memo without applications can be deleted")
         gone = self.client.request("GET", f"{PATHS[memo.kind]}/{memo_id}")
         status_is(self.client, gone, (404, 410), "WRITE-003", "a deleted memo is gone")
         self.ledger.delete(memo_id)
+        self.states.reached("open memo deleted")
 
     # ------------------------------------------------------------- comparison
     def _compare(self, memo_id: str, target_ids: list[str], rule_id: str) -> None:
         if memo_id in self.ledger.memos:
-            memo_matches(self.client, self.ledger.memos[memo_id], rule_id)
+            memo = self.ledger.memos[memo_id]
+            memo_matches(self.client, memo, rule_id)
+            self.states.memo(memo.kind, memo.total, memo.remaining)
         for target_id in target_ids:
             if target_id not in self.fixtures.bill_ids:
-                invoice_matches(self.client, self.ledger.targets[target_id], rule_id)
+                target = self.ledger.targets[target_id]
+                invoice_matches(self.client, target, rule_id)
+                self.states.invoice(target.total, target.due)
 
     @invariant()
     def model_is_consistent(self) -> None:
@@ -256,10 +276,11 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.rules("STATE-001", "APPLY-001", "APPLY-002", "APPLY-003", "WRITE-001", "WRITE-002", "WRITE-003")
-def test_credit_workflows_match_the_model_ledger(client: ApiClient, fixtures: Fixtures, tag: str, settings: Settings) -> None:
+def test_credit_workflows_match_the_model_ledger(client: ApiClient, fixtures: Fixtures, tag: str, settings: Settings,
+                                                 states: StateLog) -> None:
     require(settings.platform, "createInvoice", "createInvoiceCreditMemo", "createBillCreditMemo",
             "createInvoiceCreditApplication", "createBillCreditApplication", "revertBillCreditApplication")
-    LedgerMachine.client, LedgerMachine.fixtures, LedgerMachine.tag = client, fixtures, tag
+    LedgerMachine.client, LedgerMachine.fixtures, LedgerMachine.tag, LedgerMachine.states = client, fixtures, tag, states
     run_state_machine_as_test(LedgerMachine, settings=hsettings(
         max_examples=settings.profile.stateful_examples,
         stateful_step_count=settings.profile.stateful_steps,

@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from conformance.states import STATES
+
 from conformance import selftest, selftest_runs
 from conformance import variations as runner
 from conformance.embedded import EmbeddedServer
@@ -380,7 +382,8 @@ def test_the_real_proxy_chunks_closes_and_compresses_in_front_of_the_reference_s
 def test_selftest_runs_the_variations_prints_their_totals_and_exits_1_on_a_false_alarm(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     def suite(fault: str | None, seed: int, profile: str, workdir: Path, timeout: float, *, stop_first: bool = False) -> selftest.Run:
-        return selftest.Run("suite", fault, seed, exit_code=1 if fault else 0, found=["X-001"] if fault else [])
+        return selftest.Run("suite", fault, seed, exit_code=1 if fault else 0, found=["X-001"] if fault else [],
+                            states=dict.fromkeys(STATES, 1))
 
     def varied(name: str, seed: int, profile: str, workdir: Path, timeout: float) -> runner.VariationRun:
         assert profile == "quick"
