@@ -159,6 +159,9 @@ def update_document(kind: str, doc: dict[str, Any], attrs: Mapping[str, Any], *,
     for field, value in attrs.items():
         if field == "line_items":
             continue
+        if (field == "issue_date" and faults.active("update-ignores-issue-date")) or (
+                kind == "invoice" and field == "account_id" and faults.active("invoice-update-ignores-account")):
+            continue
         updated[field] = normalise_instant(value) if field in ("issue_date", "due_date") else value
     refresh(kind, updated)
     if new_total is not None and faults.active("update-remaining-reset"):

@@ -111,6 +111,8 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("used-up-memo-deletable", "the delete guard refuses only partly applied memos: a used-up memo can be deleted", "subtle"),
     Fault("idempotency-ignored-on-applications", "the Idempotency-Key is honoured on document creates only: an application replayed with its key moves the money twice", "subtle"),
     Fault("expand-ignored-on-lists", "expand=platform_data is honoured on fetches but not on lists", "subtle"),
+    Fault("update-ignores-issue-date", "an update silently leaves issue_date as it was (the field is missing from the update's column list)", "subtle"),
+    Fault("invoice-update-ignores-account", "an invoice update ignores account_id (credit memo updates honour it)", "subtle"),
     Fault("ties-skipped-when-paging", "the keyset cursor compares the sort field only, so a page skips the rows that tie with its last one", "subtle"),
     Fault("idempotency-ignored-on-patch", "the Idempotency-Key is honoured on POST only: a PATCH replay or a reused key with another body applies again", "subtle"),
 )

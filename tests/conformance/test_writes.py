@@ -270,3 +270,52 @@ def test_memo_with_applications_cannot_be_deleted(client: ApiClient, fixtures: F
     status_is(client, refused, (400,), "WRITE-003", "a memo with applications is not deleted")
     exchange, after = fetch(client, "invoice_credit_memo", memo["id"], "WRITE-003")
     same(client, exchange, "WRITE-003", "remaining_amount after a refused delete", Decimal("8"), amount(after.get("remaining_amount")))
+
+
+#: The update schema of each updatable kind (its properties are the fields a PATCH may send).
+UPDATES = {"invoice_credit_memo": "InvoiceCreditMemoUpdate", "bill_credit_memo": "BillCreditMemoUpdate",
+           "invoice": "InvoiceUpdate"}
+_INSTANTS = ("issue_date", "due_date")
+
+
+def _new_values(kind: str, fixtures: Fixtures, tag: str, current: dict[str, Any]) -> dict[str, Any]:
+    """A new, valid value for every field of the kind's update schema: another party and account, in another currency."""
+    party = "vendor_id" if kind == "bill_credit_memo" else "customer_id"
+    parties = fixtures.vendors("EUR") if party == "vendor_id" else fixtures.customers("EUR")
+    usual = "accounts_payable" if kind == "bill_credit_memo" else "accounts_receivable"
+    accounts = [a.id for a in (*fixtures.accounts_of(usual), *fixtures.accounts) if a.id != current.get("account_id")]
+    known = {party: parties[0].id if parties else None, "currency_code": "EUR", "account_id": accounts[0] if accounts else None,
+             "issue_date": "2024-05-06T07:08:09.000Z", "due_date": "2024-06-07T00:00:00.000Z",
+             "document_number": f"{tag}-patched", "memo": f"patched {tag}",
+             "line_items": [{"total_amount": "7.25", "description": f"patched {tag}"}]}
+    fields = component(UPDATES[kind]).get("properties", {})
+    return {f: known[f] if f in known else f"patched {tag}" for f in fields if known.get(f, "") is not None}
+
+
+@pytest.mark.rules("WRITE-002")
+@pytest.mark.parametrize("kind", list(UPDATES))
+def test_every_field_an_update_may_send_is_persisted(client: ApiClient, fixtures: Fixtures, tag: str, settings: Any,
+                                                     kind: str) -> None:
+    # "update is PATCH, every field optional: fields sent replace" (info.description), for each field of the update schema
+    require(settings.platform, operation_id("update", kind))
+    created = create(client, kind, getattr(builders, kind)(fixtures, tag))
+    sent = _new_values(kind, fixtures, tag, created)
+    exchange = client.request("PATCH", f"{RESOURCES[kind]}/{created['id']}", body={kind: sent})
+    status_is(client, exchange, (200,), "WRITE-002", "an update of every field, to valid values, is accepted")
+    exchange, fetched = fetch(client, kind, created["id"], "WRITE-002")
+    for field, value in sent.items():
+        if field == "line_items":
+            lines = fetched.get("line_items")
+            same(client, exchange, "WRITE-002", f"{kind}.line_items count", 1, len(lines) if isinstance(lines, list) else lines)
+            same(client, exchange, "WRITE-002", f"{kind}.total_amount", Decimal("7.25"), amount(fetched.get("total_amount")))
+        elif field in _INSTANTS:
+            got = fetched.get(field)
+            try:
+                same_instant = isinstance(got, str) and instant_ns(got) == instant_ns(value)
+            except ValueError:
+                same_instant = False
+            if not same_instant:
+                raise violation("WRITE-002", expected=f"{kind}.{field} = {value} (the same instant)",
+                                received=f"{kind}.{field} = {got!r}", reproduction=exchange.reproduction(client.redactor))
+        else:
+            same(client, exchange, "WRITE-002", f"{kind}.{field}", value, fetched.get(field))
