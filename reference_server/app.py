@@ -125,7 +125,8 @@ class Api:
                raw: bytes) -> tuple[int, Any, dict[str, str], BackgroundTask | None]:
         key = request.headers.get("idempotency-key")
         if (faults.active("idempotency-key-ignored") or (request.method == "PATCH" and faults.active("idempotency-ignored-on-patch"))
-                or (call.operation_id.endswith("CreditApplication") and faults.active("idempotency-ignored-on-applications"))):
+                or (call.operation_id.endswith("CreditApplication") and faults.active("idempotency-ignored-on-applications"))
+                or (call.operation_id == "createCustomerRefund" and faults.active("idempotency-ignored-on-refunds"))):
             key = None
         mode = call.body.get("response_mode")
         job_id = str(uuid.uuid4())

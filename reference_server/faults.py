@@ -109,6 +109,7 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("several-targets-first-saved", "an application to several invoices saves the first invoice only; the others keep their amount_due", "subtle"),
     Fault("revert-keeps-paid-status", "reverting an application of a used-up bill credit memo restores remaining_amount but keeps status paid", "subtle"),
     Fault("used-up-memo-deletable", "the delete guard refuses only partly applied memos: a used-up memo can be deleted", "subtle"),
+    Fault("idempotency-ignored-on-refunds", "customer refund creates ignore the Idempotency-Key (the refunds handler was written apart)", "subtle"),
     Fault("idempotency-ignored-on-applications", "the Idempotency-Key is honoured on document creates only: an application replayed with its key moves the money twice", "subtle"),
     Fault("expand-ignored-on-lists", "expand=platform_data is honoured on fetches but not on lists", "subtle"),
     Fault("update-ignores-issue-date", "an update silently leaves issue_date as it was (the field is missing from the update's column list)", "subtle"),

@@ -177,18 +177,21 @@ def test_revert_restores_the_bill_credit_memo(client: ApiClient, fixtures: Fixtu
 
 
 @pytest.mark.rules("IDEM-001")
-def test_idempotent_replay_returns_the_first_result_and_reuse_is_409(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
+@pytest.mark.parametrize("kind", ["invoice_credit_memo", "bill_credit_memo", "invoice", "customer_refund"])
+def test_idempotent_replay_returns_the_first_result_and_reuse_is_409(client: ApiClient, fixtures: Fixtures, tag: str,
+                                                                     kind: str) -> None:
+    # "Idempotency-Key on POST and PATCH" (info.description): on the create of every kind
     key = {"Idempotency-Key": f"{tag}-{uuid.uuid4()}"}
-    body = builders.invoice_credit_memo(fixtures, tag)
-    first = client.request("POST", RESOURCES["invoice_credit_memo"], body=body, headers=key)
-    created = envelope(client, first, status_is(client, first, (200,), "IDEM-001", "the first request is accepted"),
-                       "invoice_credit_memo", "IDEM-001")
-    again = client.request("POST", RESOURCES["invoice_credit_memo"], body=body, headers=key)
+    build = getattr(builders, kind)
+    body = build(fixtures, tag)
+    first = client.request("POST", RESOURCES[kind], body=body, headers=key)
+    created = envelope(client, first, status_is(client, first, (200,), "IDEM-001", "the first request is accepted"), kind, "IDEM-001")
+    again = client.request("POST", RESOURCES[kind], body=body, headers=key)
     replayed = envelope(client, again, status_is(client, again, (200,), "IDEM-001", "the replay answers the first outcome"),
-                        "invoice_credit_memo", "IDEM-001")
-    same(client, again, "IDEM-001", "replayed id", created["id"], replayed.get("id"))
-    other = builders.invoice_credit_memo(fixtures, tag, amounts=("99.00",))
-    conflict = client.request("POST", RESOURCES["invoice_credit_memo"], body=other, headers=key)
+                        kind, "IDEM-001")
+    same(client, again, "IDEM-001", f"replayed {kind} id", created["id"], replayed.get("id"))
+    other = build(fixtures, tag, amounts=("99.00",))
+    conflict = client.request("POST", RESOURCES[kind], body=other, headers=key)
     status_is(client, conflict, (409,), "IDEM-001", "the same key with another body is refused")
 
 
