@@ -120,6 +120,10 @@ def table(fault_runs: dict[str, dict[str, Run]], clean: list[Run], cli_clean: li
             line += f"  | {cli.verdict if cli else '':<6}  {_found(cli, 30):<30}  {_seconds(cli and cli.first_failure_seconds):>5}"
         lines.append(line)
     lines.append("-" * len(head))
+    per = {c: [runs["suite"] for n, runs in fault_runs.items() if "suite" in runs and catalogue.by_name(n).category == c]
+           for c in catalogue.CATEGORIES}
+    lines.append("suite by category: " + ", ".join(f"{c} {sum(r.verdict == CAUGHT for r in rs)}/{len(rs)}"
+                                                   for c, rs in per.items() if rs))
     lines += _totals("suite", [r["suite"] for r in fault_runs.values() if "suite" in r], clean)
     if compare:
         lines += _totals("plain CLI", [r["cli"] for r in fault_runs.values() if "cli" in r], cli_clean)
