@@ -40,11 +40,11 @@ CATALOGUE: tuple[Variation, ...] = (
               'answered 400."'),
     Variation("reordered-keys", "every JSON object's keys in reverse order, values unchanged (numbers textually exact)",
               'RFC 8259 §4 "An object is an unordered collection of zero or more name/value pairs"'),
-    Variation("rate-limited", "every 7th request (whatever its token: a gateway ahead of authentication) is answered "
+    Variation("rate-limited", "every 40th request (whatever its token: a gateway ahead of authentication) is answered "
               "429 with Retry-After: 1 and the TooManyRequests body, without forwarding",
               "openapi.yaml components.responses.TooManyRequests (429 with Retry-After, declared on every "
               "operation); RFC 6585 §4"),
-    Variation("rate-limited-per-org", "every 7th request of an organisation (an access token the upstream accepted "
+    Variation("rate-limited-per-org", "every 40th request of an organisation (an access token the upstream accepted "
               "before) is answered 429 with Retry-After: 1, without forwarding; unknown tokens are never limited",
               'openapi.yaml components.responses.TooManyRequests "Rate limited (the public service allows 500 requests '
               'per 10 s per organisation)"; RFC 6585 §4'),

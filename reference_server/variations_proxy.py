@@ -42,7 +42,7 @@ WRITES = ("POST", "PATCH", "DELETE")
 REWRITING = frozenset({"opaque-cursors", "reordered-keys", "slow-jobs", "prefer-sync-async", "float-numbers",
                        "json-string-escapes", "pretty-json", "absolute-response-url", *rw.TREE_REWRITES})
 STYLES = frozenset({"reordered-keys", "float-numbers", "json-string-escapes", "pretty-json"})
-RATE_LIMIT_EVERY = 7
+RATE_LIMIT_EVERY = 40
 SMALL_BODY_LIMIT = 256 * 1024
 
 

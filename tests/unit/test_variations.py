@@ -65,9 +65,9 @@ class Upstream:
         return httpx.Response(status, json=body, headers={"X-Rutter-Request-ID": "r", **headers})
 
 
-def proxy_with(*names: str) -> tuple[Proxy, Upstream]:
+def proxy_with(*names: str, **options: Any) -> tuple[Proxy, Upstream]:
     upstream = Upstream()
-    return Proxy("http://upstream", names, transport=httpx.MockTransport(upstream)), upstream
+    return Proxy("http://upstream", names, transport=httpx.MockTransport(upstream), **options), upstream
 
 
 def send(proxy: Proxy, *calls: tuple[str, str] | tuple[str, str, dict[str, Any]]) -> list[httpx.Response]:
@@ -159,7 +159,7 @@ def test_auth_before_dispatch_answers_an_undeclared_method_without_a_token_401()
 
 
 def test_rate_limited_answers_every_seventh_request_429_with_retry_after_and_the_contracts_body() -> None:
-    proxy, upstream = proxy_with("rate-limited")
+    proxy, upstream = proxy_with("rate-limited", rate_limit_every=7)
     answers = send(proxy, *[("GET", "/accounting/invoices")] * 14)
     assert [i for i, a in enumerate(answers, 1) if a.status_code == 429] == [7, 14]
     assert answers[6].headers["retry-after"] == "1" and answers[6].json()["error_type"] == "RATE_LIMIT_ERROR"
@@ -167,7 +167,7 @@ def test_rate_limited_answers_every_seventh_request_429_with_retry_after_and_the
 
 
 def test_rate_limited_per_org_limits_only_tokens_the_upstream_accepted() -> None:
-    proxy, upstream = proxy_with("rate-limited-per-org")
+    proxy, upstream = proxy_with("rate-limited-per-org", rate_limit_every=7)
     answers = send(proxy, *[("GET", "/accounting/invoices", {"params": {"access_token": "t"}})] * 8,
                    *[("GET", "/accounting/invoices")] * 8)
     assert [i for i, a in enumerate(answers, 1) if a.status_code == 429] == [8]  # the 7th request after the first was taken
