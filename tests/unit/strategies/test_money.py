@@ -105,3 +105,18 @@ def test_currencies_keep_to_the_given_codes_and_shrink_to_the_first() -> None:
     assert find(currencies(among=["EUR", "JPY", "EUR"]), lambda c: True) == "EUR"
     assert find(currencies(among=["EUR", "JPY"]), lambda c: c != "EUR", settings=FIND) == "JPY"
     assert find(currencies(), lambda c: True) == "USD"
+
+
+@settings(max_examples=500, deadline=None)
+@given(units=st.integers(min_value=1, max_value=10**15 - 1))
+def test_every_amount_within_the_contracts_bounds_survives_a_double_round_trip(units: int) -> None:
+    # "Adopted rule: amount bounds": below 10^11 with at most 4 decimal places, an IEEE double and its shortest
+    # re-serialisation (JavaScript's, Python's repr) write the same decimal back
+    amount = Decimal(units).scaleb(-4)
+    assert Decimal(repr(float(amount))) == amount
+    assert Decimal(json.dumps(json.loads(str(amount)))) == amount
+
+
+def test_an_amount_beyond_the_bounds_does_not_survive_a_double() -> None:
+    beyond = Decimal("3156237615593.276715")  # 19 significant digits, as sums of the old bounds could reach
+    assert Decimal(repr(float(beyond))) != beyond
