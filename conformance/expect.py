@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping
 from conformance.client import ApiClient, Exchange
 from conformance.failures import violation
 from conformance.ledger import Memo, Target
+from conformance.querymodel import instant_ns
 
 RESOURCES = {
     "invoice_credit_memo": "/accounting/invoice_credit_memos",
@@ -97,6 +98,16 @@ def text(client: ApiClient, exchange: Exchange, obj: Mapping[str, Any], field: s
     return value
 
 
+def instant(client: ApiClient, exchange: Exchange, obj: Mapping[str, Any], field: str, rule: str) -> int:
+    """A timestamp field of a response object as exact nanoseconds; a violation of `rule` unless it is a zoned ISO 8601 one."""
+    stamp = text(client, exchange, obj, field, rule)
+    try:
+        return instant_ns(stamp)
+    except ValueError:
+        raise violation(rule, expected=f"{field} an ISO 8601 zoned timestamp", received=f"{field} = {stamp!r}"[:200],
+                        operation=_where(client, exchange), reproduction=exchange.reproduction(client.redactor)) from None
+
+
 def fetch(client: ApiClient, kind: str, object_id: str, rule: str) -> tuple[Exchange, dict[str, Any]]:
     """Fetch one object, failing under `rule` unless it answers 200 with that object."""
     exchange = client.request("GET", f"{RESOURCES[kind]}/{object_id}")
@@ -138,20 +149,22 @@ def links_of(memo: Mapping[str, Any], kind: str) -> dict[str, Decimal | None]:
     return _summed(_entries(memo.get("linked_invoices" if kind == "invoice_credit_memo" else "linked_bills")), "allocated_amount")
 
 
-def memo_matches(client: ApiClient, model: Memo, rule: str) -> None:
-    """Fetch a memo and compare total, remaining, status and links with the model."""
+def memo_matches(client: ApiClient, model: Memo, rule: str) -> tuple[Exchange, dict[str, Any]]:
+    """Fetch a memo and compare total, remaining, status and links with the model; the fetch, for further checks."""
     exchange, memo = fetch(client, model.kind, model.id, rule)
     same(client, exchange, rule, f"{model.kind} {model.id} total_amount", model.total, amount(memo.get("total_amount")))
     same(client, exchange, rule, f"{model.kind} {model.id} remaining_amount", model.remaining, amount(memo.get("remaining_amount")))
     same(client, exchange, rule, f"{model.kind} {model.id} status", model.status, memo.get("status"))
     same(client, exchange, rule, f"{model.kind} {model.id} links", dict(sorted(model.links.items())),
          dict(sorted(links_of(memo, model.kind).items())))
+    return exchange, memo
 
 
-def invoice_matches(client: ApiClient, model: Target, rule: str) -> None:
-    """Fetch an invoice and compare amount_due, status and the credit-memo payments with the model."""
+def invoice_matches(client: ApiClient, model: Target, rule: str) -> tuple[Exchange, dict[str, Any]]:
+    """Fetch an invoice and compare amount_due, status and the credit-memo payments with the model; the fetch."""
     exchange, invoice = fetch(client, "invoice", model.id, rule)
     same(client, exchange, rule, f"invoice {model.id} amount_due", model.due, amount(invoice.get("amount_due")))
     same(client, exchange, rule, f"invoice {model.id} status", model.status, invoice.get("status"))
     same(client, exchange, rule, f"invoice {model.id} credit memo payments", dict(sorted(model.payments.items())),
          dict(sorted(payments_of(invoice).items())))
+    return exchange, invoice
