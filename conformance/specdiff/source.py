@@ -1,0 +1,71 @@
+"""Reading the two specs: a file, or a file at a git ref; and the line a JSON pointer sits on, for annotations."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance.contract import SpecLoader, parse_spec
+from conformance.specdiff.model import SpecError
+
+
+def as_spec(text: str, origin: str) -> dict[str, Any]:
+    """Parse spec text; SpecError names the origin when it is not YAML/JSON or not an OpenAPI document."""
+    try:
+        spec = parse_spec(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{origin}: not valid YAML or JSON ({exc})") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
+        raise SpecError(f"{origin}: not an OpenAPI document (no `paths` object)")
+    return spec
+
+
+def read_file(path: Path) -> str:
+    """The text of a spec file (SpecError when it cannot be read)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read {path}: {exc}") from None
+
+
+def read_at(ref: str, path: Path) -> str:
+    """The text of a file at a git ref (`git show REF:path`), the path taken inside the repository holding it."""
+    git = ["git", "-C", str(path.resolve().parent)]
+    try:
+        verify = subprocess.run([*git, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+                                capture_output=True, text=True, check=False)
+        shown = subprocess.run([*git, "show", f"{ref}:./{path.name}"], capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise SpecError(f"cannot run git: {exc}") from None
+    if verify.returncode != 0:
+        raise SpecError(f"unknown git ref {ref!r} (in the repository holding {path})")
+    if shown.returncode != 0:
+        raise SpecError(f"cannot read {path.name} at {ref}: {shown.stderr.strip()}")
+    return shown.stdout
+
+
+def line_of(text: str, pointer: str) -> int | None:
+    """The 1-based line of the node at a JSON pointer (`#/a/b`) in YAML/JSON text, or of its nearest existing parent."""
+    try:
+        node: Any = yaml.compose(text, Loader=SpecLoader)
+    except yaml.YAMLError:
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for raw in [p for p in pointer.lstrip("#").split("/") if p]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+            key = next((k for k, _ in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+            if key is not None:
+                line = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            child = node.value[int(part)]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
