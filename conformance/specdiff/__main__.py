@@ -12,7 +12,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from conformance.specdiff import diff
+from conformance.specdiff import CHECKS, diff
 from conformance.specdiff.gate import FAIL_ON, Verdict
 from conformance.specdiff.model import SpecError, mapping
 from conformance.specdiff.render import FORMATS, as_json, github, markdown, text
@@ -22,7 +22,7 @@ from conformance.specdiff.source import as_spec, line_of, read_at, read_file
 def parser() -> argparse.ArgumentParser:
     """The command line."""
     cli = argparse.ArgumentParser(prog="python -m conformance.specdiff", description=(__doc__ or "").splitlines()[0])
-    base = cli.add_mutually_exclusive_group(required=True)
+    base = cli.add_mutually_exclusive_group()
     base.add_argument("--base", help="compare against the spec at this git ref, e.g. origin/main")
     base.add_argument("--old", type=Path, help="compare against this spec file")
     cli.add_argument("spec", nargs="?", type=Path, default=Path("openapi/openapi.yaml"), help="the new spec")
@@ -31,12 +31,27 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--changelog", type=Path, help="the changelog that must name a bumped version "
                      "(default: CHANGELOG.md beside the spec)")
     cli.add_argument("--output", type=Path, help="write the report here instead of stdout")
+    cli.add_argument("--checks", action="store_true", help="list every check (ID, severity, area, statement) and exit")
     return cli
+
+
+def checks_table() -> str:
+    """Every check, one line each: ID, severity, area, statement."""
+    width = max(len(check_id) for check_id in CHECKS)
+    return "".join(f"{c.id:{width}}  {c.severity:8}  {c.area:11}  {c.statement}\n" for c in CHECKS.values())
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison, print the report in the chosen format, return the exit code."""
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
+    if args.checks:
+        sys.stdout.write(checks_table())
+        return 0
+    if args.base is None and args.old is None:
+        cli.print_usage(sys.stderr)
+        print("spec-diff: say what to compare against: --base REF (a git ref) or --old FILE", file=sys.stderr)
+        return 2
     try:
         new_text = read_file(args.spec)
         if args.base is not None:
@@ -44,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             old_text, origin = read_file(args.old), str(args.old)
         old, new = as_spec(old_text, origin), as_spec(new_text, str(args.spec))
-        findings = [replace(f, line=line_of(new_text, f.location if f.side == "new" else f.location)) for f in diff(old, new)]
+        findings = [replace(f, line=line_of(new_text, f.location)) for f in diff(old, new)]
     except SpecError as exc:
         print(f"spec-diff: {exc}", file=sys.stderr)
         return 2

@@ -89,12 +89,12 @@ class OperationDiffer:
         where = at.child("x-supported-platforms")
         if "ANY" in before and "ANY" not in after:
             self.out.add("platform-support-removed", where, f"documented for ANY platform -> {', '.join(sorted(after))}")
-        elif "ANY" not in before:
+        elif "ANY" not in before and "ANY" not in after:
             for name in sorted(before - after):
                 self.out.add("platform-support-removed", where, f"{name} no longer documented")
         if "ANY" in after and "ANY" not in before:
             self.out.add("platform-support-added", where, "now documented for ANY platform")
-        elif "ANY" not in after:
+        elif "ANY" not in after and "ANY" not in before:
             for name in sorted(after - before):
                 self.out.add("platform-support-added", where, f"{name} now documented")
 
@@ -125,7 +125,7 @@ class OperationDiffer:
         for key in list(gone):
             param, _, listed = old[key]
             label = f"parameter {param.get('name')} ({key[0]})"
-            moved = next((k for k in added if k[1] == key[1] and k[0] != key[0]), None)
+            moved = next((k for k in added if k[1].lower() == key[1].lower() and k[0] != key[0]), None)
             renamed = next((k for k in added if k[0] == key[0] and self._same_param(param, new[k][0])), None)
             if moved or renamed:
                 target = moved or renamed

@@ -35,11 +35,36 @@ class SchemaDiffer:
     def __init__(self, old: dict[str, Any], new: dict[str, Any], recorder: Recorder) -> None:
         self.old, self.new, self.out = old, new, recorder
         self._seen: set[tuple[int, int, str, bool]] = set()
+        self._merged: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+    def resolve(self, spec: dict[str, Any], node: Any, pointer: str) -> tuple[Any, str]:
+        """The schema a `$ref` leads to with the keywords beside the `$ref` applied too (JSON Schema 2020-12).
+
+        The siblings are laid over the target (a sibling keyword wins); each merged schema is built once, so
+        the walk's identity-based memory still works.
+        """
+        target, where = deref(spec, node, pointer)
+        siblings = {k: v for k, v in node.items() if k != "$ref"} if isinstance(node, dict) and "$ref" in node else {}
+        if not siblings or not isinstance(target, dict):
+            return target, where
+        if id(node) not in self._merged:
+            self._merged[id(node)] = (node, {**target, **siblings})
+        return self._merged[id(node)][1], where
+
+    def _unwrap(self, spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any] | None:
+        """The one non-null branch of a `oneOf`/`anyOf` that at most adds null (`oneOf: [X, {type: 'null'}]`), else None."""
+        for key in _UNIONS:
+            parts = sequence(node.get(key))
+            rest = [p for p in parts if not self._null_only(spec, p)]
+            if parts and len(rest) == 1:
+                branch, _ = self.resolve(spec, rest[0], "")
+                return branch if isinstance(branch, dict) else None
+        return None
 
     # -- the values a schema accepts ------------------------------------------------------------
     def accepts(self, spec: dict[str, Any], schema: Any) -> tuple[frozenset[str], bool, frozenset[str] | None]:
         """(non-null types, null accepted?, enum members as canonical text or None) of a schema, unions included."""
-        schema, _ = deref(spec, schema, "")
+        schema, _ = self.resolve(spec, schema, "")
         if not isinstance(schema, dict):
             return _ANY, schema is not False, None
         branches = [b for key in _UNIONS for b in sequence(schema.get(key))]
@@ -72,14 +97,26 @@ class SchemaDiffer:
     # -- the walk -------------------------------------------------------------------------------
     def compare(self, old: Any, new: Any, ctx: str, at: At, *, judge_value: bool = True) -> None:
         """Compare two schemas; judge_value=False (a union branch) leaves type, null and enum to the union."""
-        old_node, old_ptr = deref(self.old, old, at.old)
-        new_node, new_ptr = deref(self.new, new, at.new)
+        old_node, old_ptr = self.resolve(self.old, old, at.old)
+        new_node, new_ptr = self.resolve(self.new, new, at.new)
         at = at.moved(old_ptr, new_ptr)
         key = (id(old_node), id(new_node), ctx, judge_value)
         if key in self._seen or not isinstance(old_node, dict) or not isinstance(new_node, dict):
             return
         self._seen.add(key)
         value_changed = self._value(old_node, new_node, ctx, at) if judge_value else False
+        old_wrapped, new_wrapped = self._unwrap(self.old, old_node), self._unwrap(self.new, new_node)
+        unions = [any(key in node for key in _UNIONS) for node in (old_node, new_node)]
+        if unions[0] != unions[1] and (old_wrapped or new_wrapped):  # `type: [X, 'null']` rewritten as `oneOf: [X, null]`
+            self._constraints(old_wrapped or old_node, new_wrapped or new_node, ctx, at)
+            return
+        self._constraints(old_node, new_node, ctx, at)
+        for key_word in _UNIONS:
+            self._parts(old_node, new_node, key_word, ctx, at, report=not value_changed)
+        self._parts(old_node, new_node, "allOf", ctx, at, report=True)
+
+    def _constraints(self, old_node: dict[str, Any], new_node: dict[str, Any], ctx: str, at: At) -> None:
+        """Everything but the value and the unions: format, bounds, default, extensions, properties, items."""
         self._format(old_node, new_node, ctx, at)
         self._bounds(old_node, new_node, ctx, at)
         if ctx == "request":
@@ -89,9 +126,6 @@ class SchemaDiffer:
         self._additional(old_node, new_node, ctx, at)
         if isinstance(old_node.get("items"), dict) and isinstance(new_node.get("items"), dict):
             self.compare(old_node["items"], new_node["items"], ctx, at.child("items"))
-        for key_word in _UNIONS:
-            self._parts(old_node, new_node, key_word, ctx, at, report=not value_changed)
-        self._parts(old_node, new_node, "allOf", ctx, at, report=True)
 
     def _value(self, old: dict[str, Any], new: dict[str, Any], ctx: str, at: At) -> bool:
         """Types, nullability and enum members; True when any of them changed."""
@@ -186,33 +220,36 @@ class SchemaDiffer:
         hidden = "readOnly" if ctx == "request" else "writeOnly"  # not part of this direction's values
         for name, raw in old_props.items():
             where = at.child("properties", name)
-            before, _ = deref(self.old, raw, "")
+            before, _ = self.resolve(self.old, raw, "")
             if isinstance(before, dict) and before.get(hidden):
-                continue
+                continue  # not part of this direction before; if it is now, it is new (below)
             if name not in new_props:
                 check = ("request-property-removed" if ctx == "request" else
                          "response-property-removed" if name in old_req else "response-optional-property-removed")
                 self.out.add(check, where, f"property {name} removed", side="old")
                 continue
-            after, _ = deref(self.new, new_props[name], "")
+            after, _ = self.resolve(self.new, new_props[name], "")
             if isinstance(after, dict) and after.get(hidden):
                 check = "request-property-became-read-only" if ctx == "request" else "response-property-became-write-only"
                 self.out.add(check, where, f"property {name} is now {hidden}")
                 continue
             self._filterable(before, after, name, where)
             self.compare(raw, new_props[name], ctx, where)
-        for name in sorted(set(new_props) - set(old_props), key=str):
-            after, _ = deref(self.new, new_props[name], "")
+        fresh = set(new_props) - set(old_props) | self._unhidden(old_props, new_props, hidden)
+        for name in sorted(fresh, key=str):
+            after, _ = self.resolve(self.new, new_props[name], "")
             if isinstance(after, dict) and after.get(hidden):
                 continue
             where = at.child("properties", name)
             if ctx == "response":
                 self.out.add("response-property-added", where, f"property {name} added")
-            elif name not in new_req:
+            elif name in new_req:
+                self.out.add("request-property-added-required", where, f"required property {name} added")
+            else:
                 self.out.add("request-property-added-optional", where, f"optional property {name} added")
             if isinstance(after, dict) and after.get("x-filterable"):
                 self.out.add("filterable-field-added", where, f"{name} is filterable")
-        for name in sorted(new_req - old_req):
+        for name in sorted(new_req - old_req - fresh):
             if ctx == "request" and not self._hidden(new_props.get(name), hidden):
                 check = "request-property-became-required" if name in old_props else "request-property-added-required"
                 self.out.add(check, at.child("properties", name), f"property {name} is now required")
@@ -224,9 +261,14 @@ class SchemaDiffer:
                 check = "request-property-became-optional" if ctx == "request" else "response-property-became-optional"
                 self.out.add(check, at.child("properties", name), f"property {name} is no longer required")
 
-    def _hidden(self, raw: Any, hidden: str) -> bool:
-        node, _ = deref(self.new, raw, "")
+    def _hidden(self, raw: Any, hidden: str, spec: dict[str, Any] | None = None) -> bool:
+        node, _ = self.resolve(self.new if spec is None else spec, raw, "")
         return isinstance(node, dict) and bool(node.get(hidden))
+
+    def _unhidden(self, old_props: dict[str, Any], new_props: dict[str, Any], hidden: str) -> set[str]:
+        """Properties hidden from this direction before (readOnly in requests, writeOnly in responses) and not now."""
+        return {name for name, raw in old_props.items()
+                if name in new_props and self._hidden(raw, hidden, self.old) and not self._hidden(new_props[name], hidden)}
 
     def _filterable(self, before: Any, after: Any, name: str, where: At) -> None:
         was, now = (isinstance(s, dict) and bool(s.get("x-filterable")) for s in (before, after))
@@ -295,7 +337,7 @@ class SchemaDiffer:
         return isinstance(a, dict) and isinstance(b, dict) and "$ref" in a and a.get("$ref") == b.get("$ref")
 
     def _same_shape(self, a: Any, b: Any) -> bool:
-        return canonical(deref(self.old, a, "")[0]) == canonical(deref(self.new, b, "")[0])
+        return canonical(self.resolve(self.old, a, "")[0]) == canonical(self.resolve(self.new, b, "")[0])
 
     def _null_only(self, spec: dict[str, Any], part: Any) -> bool:
         types, null, _ = self.accepts(spec, part)

@@ -55,9 +55,9 @@ def compare_security(old: dict[str, Any], new: dict[str, Any], old_ops: dict[Any
         for held in before:
             if not any(_satisfies(held, wanted) for wanted in after):
                 out.add("security-requirement-tightened", where, f"{_text(held)} is no longer enough")
-        for wanted in after:
-            if not any(_satisfies(held, wanted) for held in before):
-                out.add("security-alternative-added", where, f"{_text(wanted)} is accepted")
+        for offered in after:  # a new way in: holding only it met none of the old alternatives
+            if not any(_satisfies(offered, wanted) for wanted in before):
+                out.add("security-alternative-added", where, f"{_text(offered)} is accepted")
     old_schemes = mapping(mapping(old.get("components")).get("securitySchemes"))
     new_schemes = mapping(mapping(new.get("components")).get("securitySchemes"))
     for name in sorted(in_use):
