@@ -11,6 +11,19 @@ CONFORMANCE_ARGS = $(if $(TARGET),--target '$(TARGET)') $(if $(ACCESS_TOKEN),--a
 
 .PHONY: install test validate spec-diff conformance serve bench-server bench-suite reliability selftest interop variations clean
 
+# The node tools (Prism for interop, Redocly and Spectral for validate and its tests) are the versions pinned in
+# package-lock.json, installed into node_modules/ by `npm ci` (never globally) on first use and after either file
+# changes; no install scripts, no telemetry.
+NPM        ?= npm
+NODE_STAMP := node_modules/.installed
+export SCARF_ANALYTICS := false
+export REDOCLY_TELEMETRY := off
+export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
+
+$(NODE_STAMP): package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --ignore-scripts
+	touch $(NODE_STAMP)
+
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -19,11 +32,32 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest -q
 
-validate: $(STAMP)
-	$(PY) -m pytest -q tests/spec -p tests.spec.report
+# make validate [SPEC=file] [LINT_FORMAT=text|github]: three independent voices on the contract (default
+# openapi/openapi.yaml), each run even if one before it failed; exit 1 if any reports an error.
+#   our lint   pytest over tests/spec (each rule a test, then every problem listed; slow tests are make test's),
+#   redocly    `redocly lint`, the recommended ruleset as redocly.yaml configures it,
+#   spectral   `spectral lint`, spectral:oas plus the project's rules (.spectral.yaml, spectral/functions/).
+# LINT_FORMAT=github prints GitHub Actions annotations (::error file=...,line=...) from each voice.
+SPEC        ?= openapi/openapi.yaml
+LINT_FORMAT ?= text
+REDOCLY     := node_modules/.bin/redocly
+SPECTRAL    := node_modules/.bin/spectral
+GITHUB_FORMAT = $(if $(filter github,$(LINT_FORMAT)),--format github-actions)
+
+validate: $(STAMP) $(NODE_STAMP)
+	@failed=""; \
+	echo "== our lint: pytest tests/spec on $(SPEC)"; \
+	$(PY) -m pytest -q tests/spec -m 'not slow' -p tests.spec.report --contract '$(SPEC)' --lint-format '$(LINT_FORMAT)' \
+		|| failed="$$failed our-lint"; \
+	echo "== redocly lint $(SPEC) (redocly.yaml)"; \
+	$(REDOCLY) lint --config redocly.yaml $(GITHUB_FORMAT) '$(SPEC)' || failed="$$failed redocly"; \
+	echo "== spectral lint $(SPEC) (.spectral.yaml)"; \
+	$(SPECTRAL) lint --ruleset .spectral.yaml $(GITHUB_FORMAT) '$(SPEC)' || failed="$$failed spectral"; \
+	if [ -n "$$failed" ]; then echo "make validate: errors from$$failed"; exit 1; fi; \
+	echo "make validate: 0 errors from our lint, redocly and spectral"
 
 spec-diff: $(STAMP)
 	@test -n "$(BASE)" || { echo "usage: make spec-diff BASE=<git ref>"; exit 2; }
@@ -66,17 +100,10 @@ variations: $(STAMP)
 
 # make interop [PROFILE=quick|default|thorough] [SEED=n] [KEEP_REPORTS=dir] [INTEROP_TARGETS=mock-static,mock-dynamic,proxy]
 # The suite against Prism's mocks of the contract and Prism's validating proxy in front of the reference server.
-# Prism is the version pinned in package-lock.json, installed into node_modules/ (never globally) on first use.
-NPM   ?= npm
-PRISM := node_modules/.bin/prism
 INTEROP_ARGS = $(if $(PROFILE),--profile '$(PROFILE)') $(if $(SEED),--seed '$(SEED)') \
 	$(if $(KEEP_REPORTS),--keep-reports '$(KEEP_REPORTS)') $(if $(INTEROP_TARGETS),--targets '$(INTEROP_TARGETS)')
 
-$(PRISM): package.json package-lock.json
-	SCARF_ANALYTICS=false $(NPM) ci --no-audit --no-fund
-	touch $(PRISM)
-
-interop: $(STAMP) $(PRISM)
+interop: $(STAMP) $(NODE_STAMP)
 	$(PY) -m conformance.interop $(INTEROP_ARGS)
 
 clean:

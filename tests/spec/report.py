@@ -1,10 +1,20 @@
-"""Pytest plugin for `make validate`: prints the operation count and the field coverage of the source pages."""
+"""Pytest plugin for `make validate`: which contract to lint, then the operation count, the field coverage of the
+source pages and every problem our lint finds, each with its line (as GitHub annotations with --lint-format github).
+
+`--contract FILE` points conformance.contract.load_spec() (and so every test of tests/spec) at another file, e.g.
+a deliberately broken copy: `make validate SPEC=FILE`.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+import conformance.contract
 from conformance.contract import load_spec
+from tests.spec.annotate import problems, render, shown
 from tests.spec.coverage import compare_fields, coverage, load_facts
 from tests.spec.lint import operations
 
@@ -25,14 +35,37 @@ def summary_lines(spec: dict[str, Any], facts: dict[str, Any]) -> list[str]:
     return lines
 
 
+def pytest_addoption(parser: Any) -> None:
+    """--contract and --lint-format."""
+    group = parser.getgroup("contract lint")
+    group.addoption("--contract", metavar="FILE", help="lint FILE instead of openapi/openapi.yaml")
+    group.addoption("--lint-format", choices=("text", "github"), default="text",
+                    help="how to print our lint's problems: file:line lines, or GitHub Actions annotations")
+
+
+def pytest_configure(config: Any) -> None:
+    """Point load_spec() at --contract before any test module is collected."""
+    contract = config.getoption("contract")
+    if contract:
+        path = Path(contract).resolve()
+        if not path.is_file():
+            raise pytest.UsageError(f"--contract {contract}: no such file")
+        conformance.contract.SPEC_PATH = path
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
-    """Print the summary after the test results."""
+    """Print the summary after the test results, then our lint's problems with their lines."""
+    path = conformance.contract.SPEC_PATH
     spec = load_spec()
     try:
         facts = load_facts()
     except (OSError, ValueError) as exc:
         terminalreporter.write_line(f"operations: {len(list(operations(spec)))}")
         terminalreporter.write_line(f"field coverage of the source pages: unavailable ({exc})")
-        return
-    for line in summary_lines(spec, facts):
+    else:
+        for line in summary_lines(spec, facts):
+            terminalreporter.write_line(line)
+    found = problems(path.read_text(encoding="utf-8"))
+    terminalreporter.write_line(f"our lint: {len(found)} problem(s) in {shown(path)}")
+    for line in render(found, shown(path), config.getoption("lint_format")):
         terminalreporter.write_line(line)
