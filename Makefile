@@ -59,9 +59,15 @@ validate: $(STAMP) $(NODE_STAMP)
 	if [ -n "$$failed" ]; then echo "make validate: errors from$$failed"; exit 1; fi; \
 	echo "make validate: 0 errors from our lint, redocly and spectral"
 
+# make spec-diff BASE=<git ref> [FORMAT=text|json|markdown|github] [FAIL_ON=breaking|warning|never] [SPEC=file]:
+# every change of the contract since BASE under a check ID and a severity; exit 1 on a breaking change that was
+# not accepted (an info.version bump plus a line in openapi/CHANGELOG.md); `python -m conformance.specdiff --checks`
+# lists the checks. (Through make, an exit 1 shows as make's 2; the module keeps 0/1/2.)
+FORMAT  ?= text
+FAIL_ON ?= breaking
 spec-diff: $(STAMP)
-	@test -n "$(BASE)" || { echo "usage: make spec-diff BASE=<git ref>"; exit 2; }
-	$(PY) -m conformance.specdiff --base $(BASE) openapi/openapi.yaml
+	@test -n "$(BASE)" || { echo "usage: make spec-diff BASE=<git ref> [FORMAT=..] [FAIL_ON=..]"; exit 2; }
+	$(PY) -m conformance.specdiff --base '$(BASE)' --format '$(FORMAT)' --fail-on '$(FAIL_ON)' '$(SPEC)'
 
 conformance: $(STAMP)
 	$(PY) -m conformance $(CONFORMANCE_ARGS)

@@ -8,7 +8,8 @@ from typing import Any
 
 import yaml
 
-from conformance.contract import SpecLoader, parse_spec
+from conformance.contract import parse_spec
+from conformance.locate import Locator
 from conformance.specdiff.model import SpecError
 
 
@@ -50,22 +51,6 @@ def read_at(ref: str, path: Path) -> str:
 def line_of(text: str, pointer: str) -> int | None:
     """The 1-based line of the node at a JSON pointer (`#/a/b`) in YAML/JSON text, or of its nearest existing parent."""
     try:
-        node: Any = yaml.compose(text, Loader=SpecLoader)
-    except yaml.YAMLError:
+        return Locator(text).pointer_line(pointer)
+    except (yaml.YAMLError, ValueError):
         return None
-    line = node.start_mark.line + 1 if node is not None else None
-    for raw in [p for p in pointer.lstrip("#").split("/") if p]:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
-            key = next((k for k, _ in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
-            if key is not None:
-                line = key.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
-            child = node.value[int(part)]
-            line = child.start_mark.line + 1
-        if child is None:
-            break
-        node = child
-    return line

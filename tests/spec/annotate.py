@@ -17,7 +17,7 @@ from conformance.contract import SPEC_PATH, parse_spec
 from tests.spec import lint
 from tests.spec.coverage import load_facts
 from tests.spec.lint_keywords import schemas_hold_only_known_keywords
-from tests.spec.locate import Locator
+from conformance.locate import Locator
 
 Rule = Callable[[dict[str, Any]], list[str]]
 

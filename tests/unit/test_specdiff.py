@@ -253,3 +253,15 @@ def test_a_document_without_paths_exits_2(tmp_path: Path, capsys: pytest.Capture
     (tmp_path / "x.yaml").write_text("openapi: 3.1.0\n", encoding="utf-8")
     assert main(["--old", str(tmp_path / "x.yaml"), str(tmp_path / "x.yaml")]) == 2
     assert "no `paths` object" in capsys.readouterr().err
+
+
+def test_the_check_list_names_every_check_once(capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.specdiff.checks import CHECKS
+    assert main(["--checks"]) == 0
+    ids = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert ids == list(CHECKS) and len(set(ids)) == len(ids)
+
+
+def test_nothing_to_compare_against_exits_2_with_what_to_do(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "--base REF (a git ref) or --old FILE" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""Line numbers in the contract's YAML text for the locations our lint's problems name.
+"""Line numbers in the contract's YAML text for the locations our lint and spec-diff name.
 
 Our lint reports a place as a JSON pointer (`#/components/schemas/X/properties/y`, `/paths/~1jobs~1{id}/get`,
 or unescaped as openapi-spec-validator writes it, `paths//jobs/{id}/get`), an operationId (`listInvoices: ...`),
