@@ -48,7 +48,7 @@ from conformance.selftest_runs import (
 )
 from conformance.settings import PROFILES, REPO
 from conformance.variations import VariationRun
-from reference_server import faults as catalogue
+from reference_server.faults import CATEGORIES, Fault, UnknownFault
 from reference_server.variations import UnknownVariation, select
 
 __all__ = ["CAUGHT", "ERROR", "MISSED", "Run", "main", "rotate", "table"]
@@ -72,13 +72,13 @@ def rotation_key(kind: str) -> str:
 def rotate(count: int, key: str) -> list[str]:
     """`count` faults chosen by `key`, one category after another so that a handful covers every category."""
     rng = random.Random(int(hashlib.sha256(key.encode()).hexdigest()[:16], 16))
-    pools = {c: [f.name for f in catalogue.CATALOGUE if f.category == c] for c in catalogue.CATEGORIES}
+    pools = {c: [f.value for f in Fault if f.category == c] for c in CATEGORIES}
     for pool in pools.values():
         rng.shuffle(pool)
-    order = list(catalogue.CATEGORIES)
+    order = list(CATEGORIES)
     rng.shuffle(order)
     chosen: list[str] = []
-    while len(chosen) < min(count, len(catalogue.CATALOGUE)):
+    while len(chosen) < min(count, len(Fault)):
         for category in order:
             if pools[category] and len(chosen) < count:
                 chosen.append(pools[category].pop())
@@ -113,15 +113,15 @@ def table(fault_runs: dict[str, dict[str, Run]], clean: list[Run], cli_clean: li
     lines = [head, "-" * len(head)]
     for name, runs in fault_runs.items():
         suite, cli = runs.get("suite"), runs.get("cli")
-        category = catalogue.by_name(name).category
+        category = Fault.named(name).category
         line = f"{name:<{width}}  {category:<8}  "
         line += f"{suite.verdict if suite else '':<6}  {_found(suite, 28):<28}  {_seconds(suite and suite.first_failure_seconds):>5}"
         if compare:
             line += f"  | {cli.verdict if cli else '':<6}  {_found(cli, 30):<30}  {_seconds(cli and cli.first_failure_seconds):>5}"
         lines.append(line)
     lines.append("-" * len(head))
-    per = {c: [runs["suite"] for n, runs in fault_runs.items() if "suite" in runs and catalogue.by_name(n).category == c]
-           for c in catalogue.CATEGORIES}
+    per = {c: [runs["suite"] for n, runs in fault_runs.items() if "suite" in runs and Fault.named(n).category == c]
+           for c in CATEGORIES}
     lines.append("suite by category: " + ", ".join(f"{c} {sum(r.verdict == CAUGHT for r in rs)}/{len(rs)}"
                                                    for c, rs in per.items() if rs))
     lines += _totals("suite", [r["suite"] for r in fault_runs.values() if "suite" in r], clean)
@@ -199,10 +199,10 @@ def choose_faults(options: argparse.Namespace) -> tuple[list[str], str]:
     if options.faults:
         chosen = [n.strip() for n in options.faults.split(",") if n.strip()]
         for name in chosen:
-            catalogue.by_name(name)
+            Fault.named(name)
         how = "chosen with --faults"
     else:
-        chosen = catalogue.names()
+        chosen = [fault.value for fault in Fault]
         how = "the whole catalogue"
     if options.rotate is not None:
         key = rotation_key(options.rotate_key)
@@ -218,13 +218,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         chosen, how = choose_faults(options)
         varied = select(options.variations)
-    except (catalogue.UnknownFault, UnknownVariation) as exc:
+    except (UnknownFault, UnknownVariation) as exc:
         print(f"selftest: {exc}", file=sys.stderr)
         return 2
     if options.list:
         print(f"# {how}")
-        for fault in map(catalogue.by_name, chosen):
-            print(f"{fault.name:<32} {fault.category:<8} {fault.description}")
+        for fault in map(Fault.named, chosen):
+            print(f"{fault.value:<32} {fault.category:<8} {fault.description}")
         return 0
     if options.clean_runs < 0 or (options.cli_clean_runs or 0) < 0 or options.jobs < 1 or (options.rotate is not None and options.rotate < 1):
         print("selftest: --clean-runs and --cli-clean-runs must be >= 0, --jobs and --rotate >= 1", file=sys.stderr)

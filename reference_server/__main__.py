@@ -8,8 +8,8 @@ from typing import Sequence
 
 import uvicorn
 
-from reference_server import faults
 from reference_server.app import Settings, create_app
+from reference_server.faults import Fault, Faults, UnknownFault
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,13 +25,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser.parse_args(argv)
     if not 0 < options.port < 65536:
         parser.error(f"--port must be between 1 and 65535, got {options.port}")
-    for name in options.fault:
-        try:
-            faults.by_name(name)
-        except faults.UnknownFault:
-            parser.error(f"unknown --fault {name!r}; choose one of:\n  " + "\n  ".join(faults.names()))
+    try:
+        faults = Faults.named(options.fault)  # a misspelt name stops here, before the app or a port
+    except UnknownFault as exc:
+        parser.error(f"unknown --fault {exc.name!r}; choose one of:\n  " + "\n  ".join(fault.value for fault in Fault))
     app = create_app(Settings(db_path=options.db, access_token=options.access_token, fixtures_path=options.fixtures,
-                              faults=tuple(options.fault)))
+                              faults=faults))
     if options.fault:
         print(f"reference_server: FAULTS INJECTED: {', '.join(options.fault)}", file=sys.stderr, flush=True)
     uvicorn.run(app, host=options.host, port=options.port, log_level="warning", access_log=False)

@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from reference_server import faults, money, records, timestamps
+from reference_server import money, records, timestamps
 from reference_server.errors import ApiError, conflict, internal, too_large, unauthorized
+from reference_server.faults import NO_FAULTS, Fault, Faults
 from reference_server.handlers import HANDLERS, Call
 from reference_server.service import Service
 from reference_server.store import Database, load_fixtures, open_db
@@ -37,24 +38,26 @@ class Settings:
     db_path: str = ":memory:"
     access_token: str | None = None  # None: the fixtures' token
     fixtures_path: str | None = None
-    faults: tuple[str, ...] = ()  # deliberate bugs to turn on (reference_server/faults.py); process-wide
+    faults: Faults = NO_FAULTS  # deliberate bugs of this server (reference_server/faults.py)
 
 
 JSON_WHITESPACE = b" \t\n\r"  # RFC 8259 section 2; bytes.strip() would also drop \x0b and \x0c
 
 
-def _json(status: int, body: Any, headers: dict[str, str], background: BackgroundTask | None = None) -> Response:
-    return Response(money.dumps(body), status_code=status, media_type="application/json", headers=headers,
+def _json(status: int, body: Any, headers: dict[str, str], background: BackgroundTask | None = None, *,
+          faults: Faults) -> Response:
+    return Response(money.dumps(body, faults=faults), status_code=status, media_type="application/json", headers=headers,
                     background=background)
 
 
 class Api:
-    """One instance per app: the contract, the service and the request pipeline."""
+    """One instance per app: the contract, the service, the request pipeline and the faults they run with."""
 
-    def __init__(self, db: Database, contract: Contract) -> None:
+    def __init__(self, db: Database, contract: Contract, faults: Faults) -> None:
         self.db = db
         self.contract = contract
-        self.service = Service(db)
+        self.faults = faults
+        self.service = Service(db, faults)
         self.routes = [(method, template, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"))
                        for method, template in contract.operations]
 
@@ -64,18 +67,18 @@ class Api:
         try:
             status, body, extra, task = await self._handle(request)
             headers.update(extra)
-            return _json(status, body, headers, task)
+            return _json(status, body, headers, task, faults=self.faults)
         except ApiError as exc:
-            if faults.active("request-id-header-missing"):
+            if Fault.REQUEST_ID_HEADER_MISSING in self.faults:
                 headers = {}  # the error path builds its own headers and forgets the request id
-            if exc.status == 405 and not faults.active("method-not-allowed-without-allow"):
+            if exc.status == 405 and Fault.METHOD_NOT_ALLOWED_WITHOUT_ALLOW not in self.faults:
                 headers["Allow"] = exc.message.split(": ", 1)[1]
-            if faults.active("error-content-type-text"):
+            if Fault.ERROR_CONTENT_TYPE_TEXT in self.faults:
                 return Response(exc.message, status_code=exc.status, media_type="text/plain", headers=headers)
-            return _json(exc.status, exc.body(), headers)
+            return _json(exc.status, exc.body(self.faults), headers, faults=self.faults)
         except Exception:  # a fault of ours: log it, leak nothing
             log.exception("unhandled error on %s %s", request.method, request.url.path)
-            return _json(500, internal().body(), headers)
+            return _json(500, internal().body(self.faults), headers, faults=self.faults)
 
     def _route(self, method: str, path: str) -> tuple[str, dict[str, str]]:
         allowed = []
@@ -96,19 +99,19 @@ class Api:
         if len(raw) > MAX_BODY:
             raise too_large(MAX_BODY)
         token = request.query_params.get("access_token")
-        if token and faults.active("token-whitespace-trimmed"):
+        if token and Fault.TOKEN_WHITESPACE_TRIMMED in self.faults:
             token = token.strip()
         connection = self.service.connection(token) if token else None
-        if connection is None and faults.active("access-token-not-checked"):
+        if connection is None and Fault.ACCESS_TOKEN_NOT_CHECKED in self.faults:
             connection = self.service.default_connection()
         if connection is None:
             raise unauthorized()
         try:
-            params = self.contract.validate_parameters(operation, {
-                "query": dict(request.query_params), "path": path_params, "header": dict(request.headers)})
+            values = {"query": dict(request.query_params), "path": path_params, "header": dict(request.headers)}
+            params = self.contract.validate_parameters(operation, values, faults=self.faults)
             # only JSON's own whitespace makes "no body": JSON `null` or a lone form feed is a body, and a bad one
             sent = bool(raw.strip(JSON_WHITESPACE))
-            body = parse_json(raw) if sent else None
+            body = parse_json(raw, faults=self.faults) if sent else None
             if not sent and operation.body_required:
                 raise InvalidRequest("body", "a JSON body is required", "MISSING_BODY")
             self.contract.validate_body(operation, body if sent else {})
@@ -124,13 +127,15 @@ class Api:
     def _write(self, request: Request, call: Call, handler: Callable[[Service, Call], tuple[int, Any]],
                raw: bytes) -> tuple[int, Any, dict[str, str], BackgroundTask | None]:
         key = request.headers.get("idempotency-key")
-        if (faults.active("idempotency-key-ignored") or (request.method == "PATCH" and faults.active("idempotency-ignored-on-patch"))
-                or (call.operation_id.endswith("CreditApplication") and faults.active("idempotency-ignored-on-applications"))
-                or (call.operation_id == "createCustomerRefund" and faults.active("idempotency-ignored-on-refunds"))):
+        faults = self.faults
+        if (Fault.IDEMPOTENCY_KEY_IGNORED in faults
+                or (request.method == "PATCH" and Fault.IDEMPOTENCY_IGNORED_ON_PATCH in faults)
+                or (call.operation_id.endswith("CreditApplication") and Fault.IDEMPOTENCY_IGNORED_ON_APPLICATIONS in faults)
+                or (call.operation_id == "createCustomerRefund" and Fault.IDEMPOTENCY_IGNORED_ON_REFUNDS in faults)):
             key = None
         mode = call.body.get("response_mode")
         job_id = str(uuid.uuid4())
-        job_request = {"method": request.method, "url": request.url.path, "body_json": money.dumps(call.body),
+        job_request = {"method": request.method, "url": request.url.path, "body_json": money.dumps(call.body, faults=faults),
                        "idempotency_key": key}
         fingerprint = hashlib.sha256(b"|".join([
             request.method.encode(), request.url.path.encode(),
@@ -140,7 +145,7 @@ class Api:
             if key:
                 stored = records.get_idempotent(conn, call.connection["id"], key)
                 if stored is not None:
-                    if stored[0] != fingerprint and not faults.active("idempotency-conflict-undetected"):
+                    if stored[0] != fingerprint and Fault.IDEMPOTENCY_CONFLICT_UNDETECTED not in faults:
                         raise conflict()
                     outcome = stored[1]
                     replayed = money.loads(outcome["body_json"])
@@ -157,27 +162,29 @@ class Api:
             else:
                 status, body = handler(self.service, call)
                 records.save_job(conn, {"id": job_id, "status": "success", "request": job_request,
-                                        "response": {"http_status": status, "body_json": money.dumps(body)}},
+                                        "response": {"http_status": status, "body_json": money.dumps(body, faults=faults)}},
                                  timestamps.now_ms())
                 task = None
             headers = {"X-Rutter-Job-ID": job_id}
             if key:
                 records.put_idempotent(conn, call.connection["id"], key, fingerprint,
-                                       {"status": status, "body_json": money.dumps(body), "headers": headers},
+                                       {"status": status, "body_json": money.dumps(body, faults=faults), "headers": headers},
                                        timestamps.now_ms())
             return status, body, headers, task
 
     def _run_job(self, job: dict[str, Any], call: Call, handler: Callable[[Service, Call], tuple[int, Any]]) -> None:
         try:
             status, body = handler(self.service, call)
-            done = "done" if faults.active("job-status-done") else "success"
-            job.update(status=done, response={"http_status": status, "body_json": money.dumps(body)})
+            done = "done" if Fault.JOB_STATUS_DONE in self.faults else "success"
+            job.update(status=done, response={"http_status": status, "body_json": money.dumps(body, faults=self.faults)})
         except ApiError as exc:
-            job.update(status="failure", response={"http_status": exc.status, "body_json": money.dumps(exc.body())})
+            failed = money.dumps(exc.body(self.faults), faults=self.faults)
+            job.update(status="failure", response={"http_status": exc.status, "body_json": failed})
         except Exception:
             log.exception("async job %s failed", job["id"])
-            job.update(status="failure", response={"http_status": 500, "body_json": money.dumps(internal().body())})
-        if faults.active("async-job-never-finishes"):
+            failed = money.dumps(internal().body(self.faults), faults=self.faults)
+            job.update(status="failure", response={"http_status": 500, "body_json": failed})
+        if Fault.ASYNC_JOB_NEVER_FINISHES in self.faults:
             return  # the worker drops the outcome: the job stays pending
         with self.db.write() as conn:
             records.save_job(conn, job, timestamps.now_ms())
@@ -200,12 +207,8 @@ class App:
 
 
 def create_app(settings: Settings) -> App:
-    """The ASGI app over a database at settings.db_path, seeded from the fixtures.
-
-    Faults are process-wide: this turns on exactly settings.faults (none by default) for every app in the process.
-    """
-    faults.activate(settings.faults)
+    """The ASGI app over a database at settings.db_path, seeded from the fixtures, with settings.faults (none by default)."""
     fixtures = load_fixtures(settings.fixtures_path) if settings.fixtures_path else load_fixtures()
     if settings.access_token:
         fixtures = {**fixtures, "access_token": settings.access_token}
-    return App(Api(open_db(settings.db_path, fixtures), Contract()))
+    return App(Api(open_db(settings.db_path, fixtures), Contract(), settings.faults))

@@ -6,7 +6,8 @@ import uuid
 from decimal import Decimal
 from typing import Any, Mapping
 
-from reference_server import faults, ledger, money, timestamps, totals
+from reference_server import ledger, money, timestamps, totals
+from reference_server.faults import NO_FAULTS, Fault, Faults
 
 ZERO = Decimal(0)
 STATUS = {
@@ -22,9 +23,9 @@ PARTY = {"invoice_credit_memo": "customer_id", "bill_credit_memo": "vendor_id", 
          "customer_refund": "customer_id"}
 
 
-def dec(value: Any) -> Decimal:
+def dec(value: Any, *, faults: Faults = NO_FAULTS) -> Decimal:
     """A stored or requested amount as an exact Decimal."""
-    return money.parse_amount(value)
+    return money.parse_amount(value, faults=faults)
 
 
 def stamp(ms: int) -> str:
@@ -32,13 +33,13 @@ def stamp(ms: int) -> str:
     return timestamps.format_ms(ms)
 
 
-def normalise_instant(value: str | None) -> str | None:
+def normalise_instant(value: str | None, *, faults: Faults = NO_FAULTS) -> str | None:
     """A requested ISO 8601 timestamp in the API's own form (UTC, milliseconds); dates stay dates."""
     if value is None:
         return None
     if len(value) == 10:
         return value
-    return timestamps.format_ms(timestamps.parse_ms(value))
+    return timestamps.format_ms(timestamps.parse_ms(value, faults=faults))
 
 
 def _item(line: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -46,14 +47,15 @@ def _item(line: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return item if isinstance(item, Mapping) else None
 
 
-def build_lines(kind: str, lines: list[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], totals.Totals]:
+def build_lines(kind: str, lines: list[Mapping[str, Any]], *,
+                faults: Faults = NO_FAULTS) -> tuple[list[dict[str, Any]], totals.Totals]:
     """Stored line items and document totals from request lines."""
-    amounts = totals.line_amounts(lines)
+    amounts = totals.line_amounts(lines, faults=faults)
     built: list[dict[str, Any]] = []
     for line, amount in zip(lines, amounts):
         item = _item(line)
-        quantity = None if item is None or item.get("quantity") is None else dec(item["quantity"])
-        unit = None if item is None or item.get("unit_amount") is None else dec(item["unit_amount"])
+        quantity = None if item is None or item.get("quantity") is None else dec(item["quantity"], faults=faults)
+        unit = None if item is None or item.get("unit_amount") is None else dec(item["unit_amount"], faults=faults)
         common = {"account_id": line.get("account_id"), "description": line.get("description"),
                   "tax_rate_id": line.get("tax_rate_id"), "discount_amount": amount.discount_amount,
                   "sub_total": amount.sub_total, "tax_amount": amount.tax_amount}
@@ -73,16 +75,16 @@ def build_lines(kind: str, lines: list[Mapping[str, Any]]) -> tuple[list[dict[st
                    "description": line.get("description"),
                    "item": None if item is None else {"id": item["id"], "quantity": quantity, "unit_amount": unit}}
         built.append(row)
-    return built, totals.document_totals(amounts)
+    return built, totals.document_totals(amounts, faults=faults)
 
 
 def new_document(kind: str, attrs: Mapping[str, Any], *, platform_number: int, now_ms: int,
-                 default_account: str | None) -> dict[str, Any]:
+                 default_account: str | None, faults: Faults = NO_FAULTS) -> dict[str, Any]:
     """A new document of `kind` from create attributes."""
     currency = attrs.get("currency_code") or "USD"
-    if faults.active("currency-lowercase"):
+    if Fault.CURRENCY_LOWERCASE in faults:
         currency = currency.lower()
-    lines, sums = build_lines(kind, list(attrs["line_items"]))
+    lines, sums = build_lines(kind, list(attrs["line_items"]), faults=faults)
     now = stamp(now_ms)
     doc: dict[str, Any] = {
         "id": str(uuid.uuid4()), "platform_id": str(platform_number),
@@ -92,23 +94,23 @@ def new_document(kind: str, attrs: Mapping[str, Any], *, platform_number: int, n
     }
     if kind == "customer_refund":
         doc.update({k: attrs.get(k) for k in ("account_id", "class_id", "customer_id", "department_id", "tax_rate_id")})
-        total = lines[0]["total_amount"] if faults.active("refund-total-first-line") else sums.total_amount
-        doc.update(transaction_date=normalise_instant(attrs.get("transaction_date")), total_amount=total,
+        total = lines[0]["total_amount"] if Fault.REFUND_TOTAL_FIRST_LINE in faults else sums.total_amount
+        doc.update(transaction_date=normalise_instant(attrs.get("transaction_date"), faults=faults), total_amount=total,
                    discount_amount=None, tax_amount=None, document_number=attrs.get("document_number"),
                    platform_url=f"https://platform.invalid/customer_refunds/{platform_number}")
         return doc
     doc.update(account_id=attrs.get("account_id", default_account), currency_code=currency, memo=attrs.get("memo"),
-               issue_date=normalise_instant(attrs.get("issue_date")) or now, total_amount=sums.total_amount)
+               issue_date=normalise_instant(attrs.get("issue_date"), faults=faults) or now, total_amount=sums.total_amount)
     doc[PARTY[kind]] = attrs[PARTY[kind]]
     key, _ = LINKS[kind]
     doc[key] = []
     doc[OPEN_FIELD[kind]] = sums.total_amount
-    doc["status"] = STATUS[kind](sums.total_amount, sums.total_amount)
+    doc["status"] = STATUS[kind](sums.total_amount, sums.total_amount, faults=faults)
     if kind == "invoice":
-        doc.update(subsidiary_id=None, due_date=normalise_instant(attrs.get("due_date")),
+        doc.update(subsidiary_id=None, due_date=normalise_instant(attrs.get("due_date"), faults=faults),
                    document_number=attrs.get("document_number"), sub_total=sums.sub_total,
                    tax_amount=sums.tax_amount, total_discount=sums.total_discount)
-        if faults.active("invoice-due-date-omitted") and doc["due_date"] is None:
+        if Fault.INVOICE_DUE_DATE_OMITTED in faults and doc["due_date"] is None:
             del doc["due_date"]
     elif kind == "invoice_credit_memo":
         doc.update(allocated_at=None, document_number=attrs.get("document_number"),
@@ -125,25 +127,26 @@ def applied(kind: str, doc: Mapping[str, Any]) -> Decimal:
     return totals.links_total(doc.get(key) or [], amount_key)
 
 
-def refresh(kind: str, doc: dict[str, Any]) -> None:
+def refresh(kind: str, doc: dict[str, Any], *, faults: Faults = NO_FAULTS) -> None:
     """Recompute the open amount and status from the total and the links."""
-    total = dec(doc["total_amount"])
+    total = dec(doc["total_amount"], faults=faults)
     open_amount = total - applied(kind, doc)
-    if faults.active("float-remaining"):
+    if Fault.FLOAT_REMAINING in faults:
         open_amount = Decimal(repr(float(total) - float(applied(kind, doc))))
-    status_from = dec(doc[OPEN_FIELD[kind]]) if faults.active("status-stale") else open_amount
+    status_from = dec(doc[OPEN_FIELD[kind]], faults=faults) if Fault.STATUS_STALE in faults else open_amount
     doc[OPEN_FIELD[kind]] = open_amount
-    doc["status"] = STATUS[kind](total, status_from)
+    doc["status"] = STATUS[kind](total, status_from, faults=faults)
 
 
-def update_document(kind: str, doc: dict[str, Any], attrs: Mapping[str, Any], *, now_ms: int) -> dict[str, Any]:
+def update_document(kind: str, doc: dict[str, Any], attrs: Mapping[str, Any], *, now_ms: int,
+                    faults: Faults = NO_FAULTS) -> dict[str, Any]:
     """Apply PATCH attributes: fields sent replace, fields left out persist; 400 when a rule would break."""
     updated = dict(doc)
-    if faults.active("update-drops-unsent-fields"):
+    if Fault.UPDATE_DROPS_UNSENT_FIELDS in faults:
         updated.update({field: None for field in ("memo", "document_number", "account_id") if field not in attrs})
     new_total = None
     if "line_items" in attrs:
-        lines, sums = build_lines(kind, list(attrs["line_items"]))
+        lines, sums = build_lines(kind, list(attrs["line_items"]), faults=faults)
         updated["line_items"] = lines
         updated["total_amount"] = new_total = sums.total_amount
         if kind == "invoice":
@@ -153,23 +156,23 @@ def update_document(kind: str, doc: dict[str, Any], attrs: Mapping[str, Any], *,
         old_currency=doc.get("currency_code"), new_currency=attrs.get("currency_code", doc.get("currency_code")),
         old_party=doc.get(PARTY[kind]), new_party=attrs.get(PARTY[kind], doc.get(PARTY[kind])),
     )
-    if violation is not None and not (faults.active("update-total-below-allocated")
+    if violation is not None and not (Fault.UPDATE_TOTAL_BELOW_ALLOCATED in faults
                                       and violation.code == ledger.TOTAL_BELOW_ALLOCATED):
         raise ledger.RuleViolation(violation)
     for field, value in attrs.items():
         if field == "line_items":
             continue
-        if (field == "issue_date" and faults.active("update-ignores-issue-date")) or (
-                kind == "invoice" and field == "account_id" and faults.active("invoice-update-ignores-account")):
+        if (field == "issue_date" and Fault.UPDATE_IGNORES_ISSUE_DATE in faults) or (
+                kind == "invoice" and field == "account_id" and Fault.INVOICE_UPDATE_IGNORES_ACCOUNT in faults):
             continue
-        updated[field] = normalise_instant(value) if field in ("issue_date", "due_date") else value
-    refresh(kind, updated)
-    if new_total is not None and faults.active("update-remaining-reset"):
+        updated[field] = normalise_instant(value, faults=faults) if field in ("issue_date", "due_date") else value
+    refresh(kind, updated, faults=faults)
+    if new_total is not None and Fault.UPDATE_REMAINING_RESET in faults:
         updated[OPEN_FIELD[kind]] = new_total  # "recomputed" from the new total alone
-        updated["status"] = STATUS[kind](new_total, new_total)
-    if faults.active("updated-at-whole-seconds"):
+        updated["status"] = STATUS[kind](new_total, new_total, faults=faults)
+    if Fault.UPDATED_AT_WHOLE_SECONDS in faults:
         now_ms -= now_ms % 1000
     updated["updated_at"] = updated["last_synced_at"] = stamp(now_ms)
-    if faults.active("updated-at-not-moved") or (kind == "bill_credit_memo" and faults.active("bcm-update-keeps-updated-at")):
+    if Fault.UPDATED_AT_NOT_MOVED in faults or (kind == "bill_credit_memo" and Fault.BCM_UPDATE_KEEPS_UPDATED_AT in faults):
         updated["updated_at"] = doc["updated_at"]
     return updated

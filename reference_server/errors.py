@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference_server import faults
+from reference_server.faults import Fault, Faults
 
 
 class ApiError(Exception):
@@ -17,9 +17,9 @@ class ApiError(Exception):
         self.error_code = error_code
         self.message = message
 
-    def body(self) -> dict[str, Any]:
-        """The documented Error body."""
-        if faults.active("error-body-flat"):
+    def body(self, faults: Faults) -> dict[str, Any]:
+        """The documented Error body (as the server's faults spell it)."""
+        if Fault.ERROR_BODY_FLAT in faults:
             return {"error": self.message, "code": self.error_code}
         return {"error_type": self.error_type, "error_code": self.error_code, "error_message": self.message}
 

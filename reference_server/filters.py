@@ -17,7 +17,7 @@ from typing import Literal
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from reference_server import faults
+from reference_server.faults import NO_FAULTS, Fault, Faults
 from reference_server.timestamps import TimestampError, parse_instant_ns
 
 INVALID_FILTER = "INVALID_FILTER"
@@ -135,7 +135,7 @@ def _unescape(token: Token) -> str:
     return "".join(out)
 
 
-def _condition(resource: str, node: Tree[Token]) -> Condition:
+def _condition(resource: str, node: Tree[Token], faults: Faults) -> Condition:
     """Validate one parsed condition against the resource's fields."""
     field_tok, op_tok, value_tok = node.children
     assert isinstance(field_tok, Token) and isinstance(op_tok, Token) and isinstance(value_tok, Token)
@@ -160,9 +160,9 @@ def _condition(resource: str, node: Tree[Token]) -> Condition:
     if field.kind == "text":
         return Condition(name, op, text, pos)
     try:
-        if faults.active("filter-invalid-date-accepted"):
+        if Fault.FILTER_INVALID_DATE_ACCEPTED in faults:
             text = _lenient_date(text)
-        return Condition(name, op, parse_instant_ns(text), pos)
+        return Condition(name, op, parse_instant_ns(text, faults=faults), pos)
     except TimestampError as exc:
         raise QueryError(INVALID_VALUE, f"value at position {value_pos}: {exc}", value_pos) from None
 
@@ -176,7 +176,7 @@ def _lenient_date(text: str) -> str:
     return real.isoformat() + text[10:]
 
 
-def parse_filter(resource: str, text: str | None) -> tuple[Condition, ...]:
+def parse_filter(resource: str, text: str | None, *, faults: Faults = NO_FAULTS) -> tuple[Condition, ...]:
     """Parse and validate a filter expression for a resource; empty or absent means no conditions."""
     if text is None or not text.strip():
         return ()
@@ -189,10 +189,10 @@ def parse_filter(resource: str, text: str | None) -> tuple[Condition, ...]:
     nodes = [child for child in tree.children if isinstance(child, Tree)]
     if len(nodes) > MAX_CONDITIONS:
         raise QueryError(INVALID_FILTER, f"filter has more than {MAX_CONDITIONS} conditions")
-    return tuple(_condition(resource, node) for node in nodes)
+    return tuple(_condition(resource, node, faults) for node in nodes)
 
 
-def condition_sql(resource: str, cond: Condition) -> tuple[str, list[object]]:
+def condition_sql(resource: str, cond: Condition, *, faults: Faults = NO_FAULTS) -> tuple[str, list[object]]:
     """A parameterised SQL predicate for one condition (column names come from RESOURCE_FIELDS)."""
     field = RESOURCE_FIELDS[resource][cond.field]
     col, op, value = field.column, cond.op, cond.value
@@ -210,6 +210,6 @@ def condition_sql(resource: str, cond: Condition) -> tuple[str, list[object]]:
     if op == "!=":
         return (f"{col} IS NOT ?", [floor]) if exact else ("1", [])
     bound = {">": floor, "<=": floor, ">=": ceil, "<": ceil}[op]
-    if faults.active("filter-gt-inclusive"):
+    if Fault.FILTER_GT_INCLUSIVE in faults:
         op = {">": ">=", "<": "<="}.get(op, op)
     return f"{col} {op} ?", [bound]

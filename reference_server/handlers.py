@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from reference_server import faults, money, records
+from reference_server import money, records
 from reference_server.errors import not_found
+from reference_server.faults import Fault, Faults
 from reference_server.render import render
 from reference_server.service import Service
 
@@ -28,13 +29,10 @@ PLURAL = {"invoice_credit_memo": "invoice_credit_memos", "bill_credit_memo": "bi
           "invoice": "invoices", "customer_refund": "customer_refunds"}
 
 
-def _expand(call: Call) -> bool:
-    if faults.active("expand-ignored"):
+def _expand(call: Call, faults: Faults) -> bool:
+    if Fault.EXPAND_IGNORED in faults:
         return False
     return call.params.get("expand") == "platform_data"
-
-
-_FETCHED: dict[str, tuple[int, Any]] = {}  # only used by the fetch-cached-by-route fault
 
 
 def lister(kind: str) -> Handler:
@@ -42,9 +40,10 @@ def lister(kind: str) -> Handler:
     def run(service: Service, call: Call) -> tuple[int, Any]:
         keys = ("cursor", "limit", "filter", "sort", "updated_at_min", "updated_at_max", "last_synced_at_min")
         page = service.list(kind, {k: None if call.params.get(k) is None else str(call.params[k]) for k in keys})
-        key = "data" if faults.active("list-envelope-data") else PLURAL[kind]
-        listed = _expand(call) and not faults.active("expand-ignored-on-lists")
-        body: dict[str, Any] = {key: [render(kind, d, expand=listed) for d in page.items],
+        faults = service.faults
+        key = "data" if Fault.LIST_ENVELOPE_DATA in faults else PLURAL[kind]
+        listed = _expand(call, faults) and Fault.EXPAND_IGNORED_ON_LISTS not in faults
+        body: dict[str, Any] = {key: [render(kind, d, expand=listed, faults=faults) for d in page.items],
                                 "next_cursor": page.next_cursor, "connection": call.connection}
         return 200, body
     return run
@@ -53,13 +52,14 @@ def lister(kind: str) -> Handler:
 def fetcher(kind: str) -> Handler:
     """GET /accounting/<kind>s/{id}"""
     def run(service: Service, call: Call) -> tuple[int, Any]:
-        if faults.active("fetch-cached-by-route") and call.template in _FETCHED:
-            return _FETCHED[call.template]  # the cache key should have been the URL, not the template
-        by_platform_id = call.params.get("id_type") == "platform" and not faults.active("id-type-ignored")
+        faults = service.faults
+        if Fault.FETCH_CACHED_BY_ROUTE in faults and call.template in service.fetched:
+            return service.fetched[call.template]  # the cache key should have been the URL, not the template
+        by_platform_id = call.params.get("id_type") == "platform" and Fault.ID_TYPE_IGNORED not in faults
         doc = service.get(kind, call.path["id"], by_platform_id=by_platform_id)
-        answer = 200, {kind: render(kind, doc, expand=_expand(call)), "connection": call.connection}
-        if faults.active("fetch-cached-by-route"):
-            _FETCHED[call.template] = answer
+        answer = 200, {kind: render(kind, doc, expand=_expand(call, faults), faults=faults), "connection": call.connection}
+        if Fault.FETCH_CACHED_BY_ROUTE in faults:
+            service.fetched[call.template] = answer
         return answer
     return run
 
@@ -67,15 +67,15 @@ def fetcher(kind: str) -> Handler:
 def creator(kind: str) -> Handler:
     """POST /accounting/<kind>s"""
     def run(service: Service, call: Call) -> tuple[int, Any]:
-        status = 201 if faults.active("create-answers-201") else 200
-        return status, {kind: render(kind, service.create(kind, call.body[kind]))}
+        status = 201 if Fault.CREATE_ANSWERS_201 in service.faults else 200
+        return status, {kind: render(kind, service.create(kind, call.body[kind]), faults=service.faults)}
     return run
 
 
 def updater(kind: str) -> Handler:
     """PATCH /accounting/<kind>s/{id}"""
     def run(service: Service, call: Call) -> tuple[int, Any]:
-        return 200, {kind: render(kind, service.update(kind, call.path["id"], call.body[kind]))}
+        return 200, {kind: render(kind, service.update(kind, call.path["id"], call.body[kind]), faults=service.faults)}
     return run
 
 

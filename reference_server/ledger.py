@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from reference_server import faults, money
+from reference_server import money
+from reference_server.faults import NO_FAULTS, Fault, Faults
 
 OVER_APPLICATION = "OVER_APPLICATION"
 OVER_PAYMENT = "OVER_PAYMENT"
@@ -83,30 +84,30 @@ def amount_due(total: Decimal, payments: Iterable[Decimal]) -> Decimal:
     return total - total_of(payments)
 
 
-def _status(total: Decimal, open_amount: Decimal, labels: tuple[str, str, str]) -> str:
+def _status(total: Decimal, open_amount: Decimal, labels: tuple[str, str, str], faults: Faults) -> str:
     """Nothing applied -> labels[0]; nothing left -> labels[2]; otherwise labels[1]."""
     if open_amount == total:
         return labels[0]
-    if faults.active("exactly-used-up-stays-partial"):
+    if Fault.EXACTLY_USED_UP_STAYS_PARTIAL in faults:
         return labels[2] if open_amount < 0 else labels[1]
     return labels[2] if open_amount == 0 else labels[1]
 
 
-def invoice_credit_memo_status(total: Decimal, remaining: Decimal) -> str:
+def invoice_credit_memo_status(total: Decimal, remaining: Decimal, *, faults: Faults = NO_FAULTS) -> str:
     """OPEN, PARTIALLY_APPLIED or APPLIED, from the memo's amounts."""
-    if faults.active("icm-status-lowercase"):
-        return _status(total, remaining, ("open", "partially_applied", "applied"))
-    return _status(total, remaining, ("OPEN", "PARTIALLY_APPLIED", "APPLIED"))
+    if Fault.ICM_STATUS_LOWERCASE in faults:
+        return _status(total, remaining, ("open", "partially_applied", "applied"), faults)
+    return _status(total, remaining, ("OPEN", "PARTIALLY_APPLIED", "APPLIED"), faults)
 
 
-def bill_credit_memo_status(total: Decimal, remaining: Decimal) -> str:
+def bill_credit_memo_status(total: Decimal, remaining: Decimal, *, faults: Faults = NO_FAULTS) -> str:
     """open, partially_paid or paid, from the bill credit memo's amounts."""
-    return _status(total, remaining, ("open", "partially_paid", "paid"))
+    return _status(total, remaining, ("open", "partially_paid", "paid"), faults)
 
 
-def invoice_status(total: Decimal, due: Decimal) -> str:
+def invoice_status(total: Decimal, due: Decimal, *, faults: Faults = NO_FAULTS) -> str:
     """open, partially_paid or paid, from the invoice's total and amount due."""
-    return _status(total, due, ("open", "partially_paid", "paid"))
+    return _status(total, due, ("open", "partially_paid", "paid"), faults)
 
 
 def _mismatch(side: Side) -> str:
@@ -127,6 +128,7 @@ def check_application(
     *,
     currency_code: str | None = None,
     party_id: str | None = None,
+    faults: Faults = NO_FAULTS,
 ) -> Violation | None:
     """The first rule the application plan breaks against current balances, or None.
 
@@ -158,14 +160,14 @@ def check_application(
             )
         if _differ(target.party_id, memo.party_id):
             return Violation(_mismatch(side), f"{where} belongs to another {side} than the memo")
-        if share.amount > target.open_amount and not faults.active("over-payment-accepted"):
+        if share.amount > target.open_amount and Fault.OVER_PAYMENT_ACCEPTED not in faults:
             return Violation(
                 OVER_PAYMENT,
                 f"{where}: {money.format_amount(share.amount)} exceeds its amount due "
                 f"{money.format_amount(target.open_amount)}",
             )
     requested = total_of(share.amount for share in allocations)
-    if requested > memo.open_amount and not faults.active("over-application-accepted"):
+    if requested > memo.open_amount and Fault.OVER_APPLICATION_ACCEPTED not in faults:
         return Violation(
             OVER_APPLICATION,
             f"allocations sum to {money.format_amount(requested)}, above the memo's remaining amount "
@@ -182,10 +184,11 @@ def apply_application(
     *,
     currency_code: str | None = None,
     party_id: str | None = None,
+    faults: Faults = NO_FAULTS,
 ) -> tuple[Decimal, dict[str, Decimal]]:
     """Validate the plan, then return the memo's new remaining amount and each target's new amount due."""
     violation = check_application(
-        memo, allocations, targets, side, currency_code=currency_code, party_id=party_id
+        memo, allocations, targets, side, currency_code=currency_code, party_id=party_id, faults=faults
     )
     if violation is not None:
         raise RuleViolation(violation)
@@ -217,8 +220,8 @@ def check_update(
     return None
 
 
-def check_deletable(applied: Decimal) -> Violation | None:
+def check_deletable(applied: Decimal, *, faults: Faults = NO_FAULTS) -> Violation | None:
     """HAS_APPLICATIONS when a memo still has amounts applied, else None."""
-    if applied > 0 and not faults.active("delete-with-applications"):
+    if applied > 0 and Fault.DELETE_WITH_APPLICATIONS not in faults:
         return Violation(HAS_APPLICATIONS, "revert the memo's applications before deleting it")
     return None

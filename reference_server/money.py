@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from reference_server import faults
+from reference_server.faults import NO_FAULTS, Fault, Faults
 
 __all__ = [
     "AMOUNT_OUT_OF_RANGE", "INVALID_AMOUNT", "INVALID_CURRENCY",
@@ -75,16 +75,16 @@ def _decimal_places(amount: Decimal) -> int:
     return max(0, -(exponent + trailing))
 
 
-def check_range(amount: Decimal) -> Decimal:
+def check_range(amount: Decimal, *, faults: Faults = NO_FAULTS) -> Decimal:
     """Return `amount` if it is finite and |amount| <= 2**53, else raise AMOUNT_OUT_OF_RANGE."""
-    if faults.active("amounts-int32-cents") and abs(amount) > Decimal("21474836.47"):
+    if Fault.AMOUNTS_INT32_CENTS in faults and abs(amount) > Decimal("21474836.47"):
         raise MoneyError(AMOUNT_OUT_OF_RANGE, f"amount {amount} does not fit")  # 2**31 - 1 cents
     if not amount.is_finite() or abs(amount) > MAX_ABS_AMOUNT:
         raise MoneyError(AMOUNT_OUT_OF_RANGE, f"amount {amount} is outside ±{MAX_ABS_AMOUNT}")
     return amount
 
 
-def parse_amount(value: object) -> Decimal:
+def parse_amount(value: object, *, faults: Faults = NO_FAULTS) -> Decimal:
     """Parse a JSON number (int, float or Decimal) or decimal string into an exact Decimal.
 
     Strings must be plain decimal text (`-?digits[.digits]`): no exponent, sign `+`, spaces,
@@ -108,11 +108,11 @@ def parse_amount(value: object) -> Decimal:
         if not value.is_finite():
             raise MoneyError(INVALID_AMOUNT, f"amount {value!r} is not a finite number")
         amount = value
-        if faults.active("number-amounts-to-cents"):
+        if Fault.NUMBER_AMOUNTS_TO_CENTS in faults:
             amount = amount.quantize(Decimal("0.01"))  # the JSON-number path goes through a cents column
     else:
         raise MoneyError(INVALID_AMOUNT, f"amount must be a number or decimal string, not {type(value).__name__}")
-    check_range(amount)
+    check_range(amount, faults=faults)
     if amount.is_zero():
         amount = Decimal(0)  # drop a negative zero's sign
     return amount
@@ -133,20 +133,20 @@ def to_json_number(amount: Decimal) -> int | float:
     return float(amount)
 
 
-def dumps(obj: Any) -> str:
+def dumps(obj: Any, *, faults: Faults = NO_FAULTS) -> str:
     """Serialise JSON with every Decimal written as an exact number literal (never via float)."""
     if isinstance(obj, Decimal):
-        check_range(obj)
+        check_range(obj, faults=faults)
         return format_amount(obj)
     if isinstance(obj, dict):
         parts = []
         for key, item in obj.items():
             if not isinstance(key, str):
                 raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
-            parts.append(json.dumps(key) + ":" + dumps(item))
+            parts.append(json.dumps(key) + ":" + dumps(item, faults=faults))
         return "{" + ",".join(parts) + "}"
     if isinstance(obj, (list, tuple)):
-        return "[" + ",".join(dumps(item) for item in obj) + "]"
+        return "[" + ",".join(dumps(item, faults=faults) for item in obj) + "]"
     return json.dumps(obj, allow_nan=False)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reference_server import faults
+from reference_server.faults import NO_FAULTS, Fault, Faults
 from reference_server.filters import RESOURCE_FIELDS, Condition, QueryError, condition_sql, parse_filter
 from reference_server.store import Database
 
@@ -85,7 +85,7 @@ class Page:
     next_cursor: str | None
 
 
-def parse_sort(resource: str, text: str | None) -> Sort:
+def parse_sort(resource: str, text: str | None, *, faults: Faults = NO_FAULTS) -> Sort:
     """Parse "<field> [ASC|DESC]" (no direction = ASC; absent = updated_at DESC) for a resource."""
     fields = RESOURCE_FIELDS[resource]
     if text is None or not text.strip():
@@ -97,14 +97,14 @@ def parse_sort(resource: str, text: str | None) -> Sort:
     if parts[0] not in fields:
         raise QueryError(INVALID_SORT, f"cannot sort {resource} by {parts[0]!r}; use one of {', '.join(fields)}")
     descending = direction == "DESC"
-    if faults.active("sort-direction-inverted"):
+    if Fault.SORT_DIRECTION_INVERTED in faults:
         descending = direction == "ASC"
     return Sort(parts[0], fields[parts[0]].column, descending)
 
 
-def parse_limit(value: str | int | None) -> int:
+def parse_limit(value: str | int | None, *, faults: Faults = NO_FAULTS) -> int:
     """Parse `limit`: an integer 1..500, default 50."""
-    if value is None or faults.active("limit-ignored"):
+    if value is None or Fault.LIMIT_IGNORED in faults:
         return DEFAULT_LIMIT
     text = str(value)
     if isinstance(value, bool) or not _DIGITS.fullmatch(text) or not 1 <= int(text) <= MAX_LIMIT:
@@ -134,10 +134,10 @@ def encode_cursor(cursor: Cursor, secret: bytes = DEFAULT_SECRET) -> str:
     return base64.urlsafe_b64encode(_mac(payload, secret) + payload).rstrip(b"=").decode("ascii")
 
 
-def decode_cursor(token: str, secret: bytes = DEFAULT_SECRET) -> Cursor:
+def decode_cursor(token: str, secret: bytes = DEFAULT_SECRET, *, faults: Faults = NO_FAULTS) -> Cursor:
     """Decode and authenticate a cursor token; anything this server did not issue is INVALID_CURSOR."""
     bad = QueryError(INVALID_CURSOR, "cursor is not one this server issued; copy next_cursor unchanged")
-    if faults.active("bad-cursor-500"):
+    if Fault.BAD_CURSOR_500 in faults:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))  # unchecked: garbage raises
     else:
         if len(token) > _MAX_CURSOR_LENGTH or not _CURSOR_CHARS.fullmatch(token):
@@ -166,20 +166,21 @@ def _filter_hash(resource: str, conditions: tuple[Condition, ...], bounds: tuple
     return hashlib.sha256(json.dumps(canon, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
-def parse_list_query(resource: str, params: Mapping[str, str | None], secret: bytes = DEFAULT_SECRET) -> ListQuery:
+def parse_list_query(resource: str, params: Mapping[str, str | None], secret: bytes = DEFAULT_SECRET, *,
+                     faults: Faults = NO_FAULTS) -> ListQuery:
     """Validate the list parameters (filter, sort, limit, cursor, deprecated bounds) for a resource."""
     if resource not in RESOURCE_FIELDS:
         raise ValueError(f"unknown resource {resource!r}")
-    conditions = parse_filter(resource, params.get("filter"))
+    conditions = parse_filter(resource, params.get("filter"), faults=faults)
     bounds = tuple((column, op, ms) for name, (column, op) in _DEPRECATED.items()
                    if (ms := parse_millis(name, params.get(name))) is not None)
-    if faults.active("updated-at-min-ignored"):
+    if Fault.UPDATED_AT_MIN_IGNORED in faults:
         bounds = ()
-    sort = parse_sort(resource, params.get("sort"))
-    limit = parse_limit(params.get("limit"))
+    sort = parse_sort(resource, params.get("sort"), faults=faults)
+    limit = parse_limit(params.get("limit"), faults=faults)
     digest = _filter_hash(resource, conditions, bounds)
     token = params.get("cursor")
-    cursor = None if token is None else decode_cursor(token, secret)
+    cursor = None if token is None else decode_cursor(token, secret, faults=faults)
     if cursor is not None:
         if (cursor.sort_field, cursor.descending) != (sort.field, sort.descending) or cursor.filter_hash != digest:
             raise QueryError(INVALID_CURSOR, "cursor was issued for another filter or sort; repeat the "
@@ -190,11 +191,11 @@ def parse_list_query(resource: str, params: Mapping[str, str | None], secret: by
     return ListQuery(resource, conditions, bounds, sort, limit, cursor, digest)
 
 
-def _keyset(column: str, cursor: Cursor) -> tuple[str, list[object]]:
+def _keyset(column: str, cursor: Cursor, faults: Faults) -> tuple[str, list[object]]:
     """Rows strictly after the cursor in (column, id) order; NULLs sort first ASC, last DESC."""
     value, last_id = cursor.last_value, cursor.last_id
-    after, before = (">=", "<=") if faults.active("pages-overlap") else (">", "<")
-    if faults.active("ties-skipped-when-paging") and value is not None:
+    after, before = (">=", "<=") if Fault.PAGES_OVERLAP in faults else (">", "<")
+    if Fault.TIES_SKIPPED_WHEN_PAGING in faults and value is not None:
         return f"({column} {'<' if cursor.descending else '>'} ?)", [value]
     if not cursor.descending:
         if value is None:
@@ -205,18 +206,18 @@ def _keyset(column: str, cursor: Cursor) -> tuple[str, list[object]]:
     return f"({column} < ? OR {column} IS NULL OR ({column} = ? AND id {before} ?))", [value, value, last_id]
 
 
-def build_sql(query: ListQuery, snapshot_ms: int) -> tuple[str, list[object]]:
+def build_sql(query: ListQuery, snapshot_ms: int, *, faults: Faults = NO_FAULTS) -> tuple[str, list[object]]:
     """The parameterised SELECT for one page (one row more than the limit, to detect a next page)."""
     where, args = ["updated_at_ms <= ?"], [snapshot_ms]
-    for cond in () if faults.active("filter-ignored") else query.conditions:
-        sql, values = condition_sql(query.resource, cond)
+    for cond in () if Fault.FILTER_IGNORED in faults else query.conditions:
+        sql, values = condition_sql(query.resource, cond, faults=faults)
         where.append(sql)
         args.extend(values)
     for column, op, ms in query.bounds:
         where.append(f"{column} {op} ?")
         args.append(ms)
     if query.cursor is not None:
-        sql, values = _keyset(query.sort.column, query.cursor)
+        sql, values = _keyset(query.sort.column, query.cursor, faults)
         where.append(sql)
         args.extend(values)
     order = "DESC" if query.sort.descending else "ASC"
@@ -226,19 +227,19 @@ def build_sql(query: ListQuery, snapshot_ms: int) -> tuple[str, list[object]]:
             f"ORDER BY {column} {order}, id {order} LIMIT ?"), args
 
 
-def list_page(db: Database, query: ListQuery, secret: bytes = DEFAULT_SECRET) -> Page:
+def list_page(db: Database, query: ListQuery, secret: bytes = DEFAULT_SECRET, *, faults: Faults = NO_FAULTS) -> Page:
     """Run a list query in one read snapshot and return its page and next cursor."""
     with db.read() as conn:
         if query.cursor is not None:
             snapshot = query.cursor.snapshot_ms
         else:
             snapshot = conn.execute(f"SELECT COALESCE(MAX(updated_at_ms), 0) FROM {query.resource}").fetchone()[0]
-        sql, args = build_sql(query, snapshot)
+        sql, args = build_sql(query, snapshot, faults=faults)
         rows = conn.execute(sql, args).fetchall()
     items = [dict(json.loads(row["body"])) for row in rows[: query.limit]]
     if len(rows) <= query.limit:
         return Page(items, None)
-    last = rows[0] if faults.active("cursor-from-first-row") else rows[query.limit - 1]
+    last = rows[0] if Fault.CURSOR_FROM_FIRST_ROW in faults else rows[query.limit - 1]
     cursor = Cursor(query.sort.field, query.sort.descending, last["sort_value"], last["id"],
                     query.filter_hash, snapshot)
     return Page(items, encode_cursor(cursor, secret))

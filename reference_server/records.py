@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from reference_server import faults, money, timestamps
+from reference_server import money, timestamps
+from reference_server.faults import NO_FAULTS, Fault, Faults
 from reference_server.store import DOCUMENT_TABLES, INDEX_COLUMNS, REFERENCE_TABLES
 
 
@@ -36,31 +37,31 @@ def _table(table: str, allowed: tuple[str, ...] = DOCUMENT_TABLES) -> str:
     return table
 
 
-def _index_row(doc: Mapping[str, Any]) -> tuple[Any, ...]:
+def _index_row(doc: Mapping[str, Any], faults: Faults) -> tuple[Any, ...]:
     """The indexed scalar columns of a document, instants as epoch milliseconds."""
     def instant(key: str) -> int | None:
         """The field as epoch milliseconds, or None when absent."""
         value = doc.get(key)
-        return None if value is None else timestamps.parse_ms(value)
+        return None if value is None else timestamps.parse_ms(value, faults=faults)
     updated = instant("updated_at")
     synced = instant("last_synced_at")
     return (doc.get("customer_id"), doc.get("vendor_id"), doc.get("document_number"), doc.get("status"),
             instant("due_date"), instant("created_at"), updated, updated if synced is None else synced)
 
 
-def save_document(conn: sqlite3.Connection, table: str, doc: Mapping[str, Any]) -> None:
+def save_document(conn: sqlite3.Connection, table: str, doc: Mapping[str, Any], *, faults: Faults = NO_FAULTS) -> None:
     """Insert or update a document by id (needs id, platform_id, created_at, updated_at)."""
-    if faults.active("unicode-memo-500"):
+    if Fault.UNICODE_MEMO_500 in faults:
         (doc.get("memo") or "").encode("latin-1")  # the platform's legacy memo column is Latin-1
     number = doc.get("document_number")
-    if faults.active("long-document-number-500") and isinstance(number, str) and len(number) > 21:
+    if Fault.LONG_DOCUMENT_NUMBER_500 in faults and isinstance(number, str) and len(number) > 21:
         raise sqlite3.DataError("value too long for type character varying(21)")  # QuickBooks DocNumber width
     names = ("id", "platform_id", *INDEX_COLUMNS, "body")
     updates = ", ".join(f"{name} = excluded.{name}" for name in names[1:])
     conn.execute(
         f"INSERT INTO {_table(table)} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
         f"ON CONFLICT(id) DO UPDATE SET {updates}",
-        (doc["id"], doc["platform_id"], *_index_row(doc), dump_json(doc)),
+        (doc["id"], doc["platform_id"], *_index_row(doc, faults), dump_json(doc)),
     )
 
 
@@ -105,11 +106,11 @@ def set_bill_amount_due(conn: sqlite3.Connection, bill_id: str, amount_due: Deci
     conn.execute("UPDATE bills SET amount_due = ? WHERE id = ?", (money.format_amount(amount_due), bill_id))
 
 
-def get_connection(conn: sqlite3.Connection, access_token: str) -> dict[str, str] | None:
+def get_connection(conn: sqlite3.Connection, access_token: str, *, faults: Faults = NO_FAULTS) -> dict[str, str] | None:
     """The connection an access token selects, as {id, orgId, platform}, or None."""
-    if faults.active("token-prefix-accepted"):
+    if Fault.TOKEN_PREFIX_ACCEPTED in faults:
         where = "access_token LIKE ? || '%'"
-    elif faults.active("token-truncated"):
+    elif Fault.TOKEN_TRUNCATED in faults:
         where, access_token = "substr(access_token, 1, 32) = ?", access_token[:32]
     else:
         where = "access_token = ?"

@@ -6,8 +6,9 @@ import uuid
 from decimal import Decimal
 from typing import Any, Mapping
 
-from reference_server import documents, faults, ledger, money, queries, records, timestamps, totals
+from reference_server import documents, ledger, money, queries, records, timestamps, totals
 from reference_server.errors import ApiError, invalid, not_found
+from reference_server.faults import Fault, Faults
 from reference_server.store import Database
 
 TABLES = {"invoice_credit_memo": "invoice_credit_memos", "bill_credit_memo": "bill_credit_memos",
@@ -23,28 +24,34 @@ def _rule(exc: ledger.RuleViolation | money.MoneyError) -> ApiError:
 
 
 class Service:
-    """Business operations of the reference server; HTTP lives elsewhere."""
+    """Business operations of the reference server; HTTP lives elsewhere. `faults`: its deliberate bugs."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, faults: Faults) -> None:
         self.db = db
+        self.faults = faults
+        self.fetched: dict[str, tuple[int, Any]] = {}  # only used by the fetch-cached-by-route fault
         with db.read() as conn:
             row = conn.execute("SELECT id FROM accounts WHERE type = 'accounts_receivable' LIMIT 1").fetchone()
         self.receivable = row[0] if row else None
 
+    def _dec(self, value: Any) -> Decimal:
+        """A stored or requested amount as an exact Decimal (as this server's faults parse it)."""
+        return documents.dec(value, faults=self.faults)
+
     def connection(self, token: str) -> dict[str, str] | None:
         """The connection an access token names."""
         with self.db.read() as conn:
-            return records.get_connection(conn, token)
+            return records.get_connection(conn, token, faults=self.faults)
 
     def default_connection(self) -> dict[str, str] | None:
         """The first connection (a fallback only a faulty server uses, see faults.py)."""
         with self.db.read() as conn:
             row = conn.execute("SELECT access_token FROM connections ORDER BY rowid LIMIT 1").fetchone()
-            return None if row is None else records.get_connection(conn, row[0])
+            return None if row is None else records.get_connection(conn, row[0], faults=self.faults)
 
     def _load(self, conn: Any, kind: str, key: str, by_platform_id: bool = False) -> dict[str, Any]:
         doc = records.get_document(conn, TABLES[kind], key, by_platform_id=by_platform_id)
-        if doc is not None and faults.active("deleted-still-listed") and doc.get("deleted_at"):
+        if doc is not None and Fault.DELETED_STILL_LISTED in self.faults and doc.get("deleted_at"):
             doc = None  # soft-deleted
         if doc is None:
             raise not_found(WORDS[kind], key)
@@ -53,7 +60,7 @@ class Service:
     def get(self, kind: str, key: str, *, by_platform_id: bool = False) -> dict[str, Any]:
         """One document by id or platform id."""
         with self.db.read() as conn:
-            if faults.active("unknown-id-placeholder") and records.get_document(
+            if Fault.UNKNOWN_ID_PLACEHOLDER in self.faults and records.get_document(
                     conn, TABLES[kind], key, by_platform_id=by_platform_id) is None:
                 # "not synced yet": a stub instead of 404
                 return {"id": key, "platform_id": key, "line_items": [], "status": None}
@@ -62,10 +69,10 @@ class Service:
     def list(self, kind: str, params: Mapping[str, str | None]) -> queries.Page:
         """One page of documents."""
         try:
-            query = queries.parse_list_query(TABLES[kind], params)
+            query = queries.parse_list_query(TABLES[kind], params, faults=self.faults)
         except queries.QueryError as exc:
             raise invalid(exc.code, str(exc)) from None
-        return queries.list_page(self.db, query)
+        return queries.list_page(self.db, query, faults=self.faults)
 
     def create(self, kind: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
         """Create a document."""
@@ -73,76 +80,81 @@ class Service:
             number = 10_000_000 + records.next_number(conn, f"platform:{kind}")
             try:
                 doc = documents.new_document(kind, attrs, platform_number=number, now_ms=records.next_stamp(conn, TABLES[kind]),
-                                             default_account=self.receivable if kind == "invoice" else None)
+                                             default_account=self.receivable if kind == "invoice" else None,
+                                             faults=self.faults)
             except (ledger.RuleViolation, money.MoneyError) as exc:
                 raise _rule(exc) from None
-            records.save_document(conn, TABLES[kind], doc)
+            records.save_document(conn, TABLES[kind], doc, faults=self.faults)
             return doc
 
     def update(self, kind: str, key: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
         """PATCH a document: fields sent replace, fields left out persist."""
         with self.db.write() as conn:
             doc = self._load(conn, kind, key)
-            previous = timestamps.parse_ms(doc["updated_at"])
+            previous = timestamps.parse_ms(doc["updated_at"], faults=self.faults)
             try:
-                updated = documents.update_document(kind, doc, attrs, now_ms=records.next_stamp(conn, TABLES[kind], previous))
+                updated = documents.update_document(kind, doc, attrs, now_ms=records.next_stamp(conn, TABLES[kind], previous),
+                                                    faults=self.faults)
             except (ledger.RuleViolation, money.MoneyError) as exc:
                 raise _rule(exc) from None
-            if not faults.active("update-not-persisted"):
-                records.save_document(conn, TABLES[kind], updated)
+            if Fault.UPDATE_NOT_PERSISTED not in self.faults:
+                records.save_document(conn, TABLES[kind], updated, faults=self.faults)
             return updated
 
     def delete(self, kind: str, key: str) -> None:
         """Delete a memo that has nothing applied."""
         with self.db.write() as conn:
             doc = self._load(conn, kind, key)
-            violation = ledger.check_deletable(documents.applied(kind, doc))
-            if faults.active("used-up-memo-deletable") and documents.dec(doc["remaining_amount"]) == 0:
+            violation = ledger.check_deletable(documents.applied(kind, doc), faults=self.faults)
+            if Fault.USED_UP_MEMO_DELETABLE in self.faults and self._dec(doc["remaining_amount"]) == 0:
                 violation = None  # the guard looked at status PARTIALLY_APPLIED only
             if violation is not None:
                 raise invalid(violation.code, violation.message)
-            if faults.active("delete-not-deleting"):
+            if Fault.DELETE_NOT_DELETING in self.faults:
                 return
-            if faults.active("deleted-still-listed"):  # soft delete; the list query forgets to filter it
+            if Fault.DELETED_STILL_LISTED in self.faults:  # soft delete; the list query forgets to filter it
                 doc["deleted_at"] = documents.stamp(timestamps.now_ms())
-                records.save_document(conn, TABLES[kind], doc)
+                records.save_document(conn, TABLES[kind], doc, faults=self.faults)
                 return
             records.delete_document(conn, TABLES[kind], doc["id"])
 
     def apply_invoice_credit(self, request: Mapping[str, Any]) -> None:
         """Apply an invoice credit memo to invoices: both sides move in one transaction."""
-        plan = [(link["id"], documents.dec(link["allocated_amount"])) for link in request["linked_invoices"]]
+        plan = [(link["id"], self._dec(link["allocated_amount"])) for link in request["linked_invoices"]]
         with self.db.write() as conn:
             memo = self._load(conn, "invoice_credit_memo", request["invoice_credit_memo_id"])
             invoices = {}
             for invoice_id, _ in plan:
                 if invoice_id not in invoices:
                     invoices[invoice_id] = self._load(conn, "invoice", invoice_id)
-            targets = {i: ledger.Balance(i, d.get("customer_id"), d.get("currency_code"), documents.dec(d["amount_due"]))
+            targets = {i: ledger.Balance(i, d.get("customer_id"), d.get("currency_code"), self._dec(d["amount_due"]))
                        for i, d in invoices.items()}
             self._check(memo, "invoice_credit_memo", plan, targets, "customer", request)
             now_ms = records.next_stamp(conn, "invoices", records.next_stamp(conn, "invoice_credit_memos"))
             now = documents.stamp(now_ms)
             for index, (invoice_id, amount) in enumerate(plan):
-                memo["linked_invoices"] = totals.add_link(memo["linked_invoices"], {"id": invoice_id}, "allocated_amount", amount)
+                memo["linked_invoices"] = totals.add_link(
+                    memo["linked_invoices"], {"id": invoice_id}, "allocated_amount", amount, faults=self.faults)
                 invoice = invoices[invoice_id]
-                payment_type = "INVOICE_PAYMENT" if faults.active("linked-payment-wrong-type") else "INVOICE_CREDIT_MEMO"
+                payment_type = "INVOICE_PAYMENT" if Fault.LINKED_PAYMENT_WRONG_TYPE in self.faults else "INVOICE_CREDIT_MEMO"
                 invoice["linked_payments"] = totals.add_link(
-                    invoice["linked_payments"], {"id": memo["id"], "type": payment_type}, "amount", amount, {"date": now})
-                if not faults.active("amount-due-not-lowered"):
-                    documents.refresh("invoice", invoice)
+                    invoice["linked_payments"], {"id": memo["id"], "type": payment_type}, "amount", amount, {"date": now},
+                    faults=self.faults)
+                if Fault.AMOUNT_DUE_NOT_LOWERED not in self.faults:
+                    documents.refresh("invoice", invoice, faults=self.faults)
                 invoice["updated_at"] = invoice["last_synced_at"] = now
-                if not faults.active("application-one-side") and not (index and faults.active("several-targets-first-saved")):
-                    records.save_document(conn, "invoices", invoice)
+                first_only = index and Fault.SEVERAL_TARGETS_FIRST_SAVED in self.faults
+                if Fault.APPLICATION_ONE_SIDE not in self.faults and not first_only:
+                    records.save_document(conn, "invoices", invoice, faults=self.faults)
                 records.record_application(conn, "invoice", memo["id"], invoice_id, amount, now_ms)
-            if not faults.active("remaining-not-lowered"):
-                documents.refresh("invoice_credit_memo", memo)
+            if Fault.REMAINING_NOT_LOWERED not in self.faults:
+                documents.refresh("invoice_credit_memo", memo, faults=self.faults)
             memo["allocated_at"] = memo["updated_at"] = memo["last_synced_at"] = now
-            records.save_document(conn, "invoice_credit_memos", memo)
+            records.save_document(conn, "invoice_credit_memos", memo, faults=self.faults)
 
     def apply_bill_credit(self, request: Mapping[str, Any]) -> None:
         """Apply a bill credit memo to bills: the memo and each bill's open amount move together."""
-        plan = [(link["id"], documents.dec(link["allocated_amount"])) for link in request["linked_bills"]]
+        plan = [(link["id"], self._dec(link["allocated_amount"])) for link in request["linked_bills"]]
         with self.db.write() as conn:
             memo = self._load(conn, "bill_credit_memo", request["bill_credit_memo_id"])
             bills = {}
@@ -151,26 +163,27 @@ class Service:
                 if bill is None:
                     raise not_found("bill", bill_id)
                 bills[bill_id] = bill
-            targets = {i: ledger.Balance(i, b["vendor_id"], b["currency_code"], documents.dec(b["amount_due"])) for i, b in bills.items()}
+            targets = {i: ledger.Balance(i, b["vendor_id"], b["currency_code"], self._dec(b["amount_due"]))
+                       for i, b in bills.items()}
             self._check(memo, "bill_credit_memo", plan, targets, "vendor", request)
             now_ms = records.next_stamp(conn, "bill_credit_memos")
             now = documents.stamp(now_ms)
             for bill_id, amount in plan:
                 memo["linked_bills"] = totals.add_link(memo["linked_bills"], {"id": bill_id}, "allocated_amount", amount,
-                                                       {"allocated_date": now})
+                                                       {"allocated_date": now}, faults=self.faults)
                 records.set_bill_amount_due(conn, bill_id, targets[bill_id].open_amount - amount)
                 records.record_application(conn, "bill", memo["id"], bill_id, amount, now_ms)
-            documents.refresh("bill_credit_memo", memo)
+            documents.refresh("bill_credit_memo", memo, faults=self.faults)
             memo["updated_at"] = memo["last_synced_at"] = now
-            records.save_document(conn, "bill_credit_memos", memo)
+            records.save_document(conn, "bill_credit_memos", memo, faults=self.faults)
 
     def _check(self, memo: Mapping[str, Any], kind: str, plan: list[tuple[str, Decimal]],
                targets: Mapping[str, ledger.Balance], side: str, request: Mapping[str, Any]) -> None:
         party = "customer_id" if side == "customer" else "vendor_id"
-        balance = ledger.Balance(memo["id"], memo.get(party), memo.get("currency_code"), documents.dec(memo["remaining_amount"]))
+        balance = ledger.Balance(memo["id"], memo.get(party), memo.get("currency_code"), self._dec(memo["remaining_amount"]))
         violation = ledger.check_application(
             balance, [ledger.Allocation(t, a) for t, a in plan], targets, side,  # type: ignore[arg-type]
-            currency_code=request.get("currency_code"), party_id=request.get(party))
+            currency_code=request.get("currency_code"), party_id=request.get(party), faults=self.faults)
         if violation is not None:
             raise invalid(violation.code, violation.message)
 
@@ -185,16 +198,17 @@ class Service:
                 memo["linked_bills"], restored = totals.remove_link(memo["linked_bills"], bill["id"], "allocated_amount")
             except (ledger.RuleViolation, money.MoneyError) as exc:
                 raise _rule(exc) from None
-            if faults.active("revert-does-nothing"):
+            if Fault.REVERT_DOES_NOTHING in self.faults:
                 return {"id": str(uuid.uuid4()), "success": True}
-            now_ms = records.next_stamp(conn, "bill_credit_memos", timestamps.parse_ms(memo["updated_at"]))
-            records.set_bill_amount_due(conn, bill["id"], documents.dec(bill["amount_due"]) + restored)
+            previous = timestamps.parse_ms(memo["updated_at"], faults=self.faults)
+            now_ms = records.next_stamp(conn, "bill_credit_memos", previous)
+            records.set_bill_amount_due(conn, bill["id"], self._dec(bill["amount_due"]) + restored)
             records.mark_reverted(conn, memo["id"], bill["id"], now_ms)
             was = memo["status"]
-            if not faults.active("revert-keeps-remaining"):
-                documents.refresh("bill_credit_memo", memo)
-            if was == "paid" and faults.active("revert-keeps-paid-status"):
+            if Fault.REVERT_KEEPS_REMAINING not in self.faults:
+                documents.refresh("bill_credit_memo", memo, faults=self.faults)
+            if was == "paid" and Fault.REVERT_KEEPS_PAID_STATUS in self.faults:
                 memo["status"] = was
             memo["updated_at"] = memo["last_synced_at"] = documents.stamp(now_ms)
-            records.save_document(conn, "bill_credit_memos", memo)
+            records.save_document(conn, "bill_credit_memos", memo, faults=self.faults)
             return {"id": str(uuid.uuid4()), "success": True}

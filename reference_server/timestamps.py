@@ -10,7 +10,7 @@ import re
 import time
 from datetime import datetime, timedelta, timezone
 
-from reference_server import faults
+from reference_server.faults import NO_FAULTS, Fault, Faults
 
 __all__ = [
     "TimestampError",
@@ -35,7 +35,7 @@ class TimestampError(ValueError):
     """A string that is not an ISO 8601 date or zoned timestamp."""
 
 
-def parse_instant_ns(text: object) -> int:
+def parse_instant_ns(text: object, *, faults: Faults = NO_FAULTS) -> int:
     """Parse an ISO 8601 date or zoned timestamp into exact nanoseconds since the Unix epoch."""
     match = _ISO.fullmatch(text) if isinstance(text, str) else None
     if match is None:
@@ -51,7 +51,7 @@ def parse_instant_ns(text: object) -> int:
             tzinfo=timezone.utc,
         )
     except ValueError as exc:
-        if faults.active("nonexistent-date-500"):
+        if Fault.NONEXISTENT_DATE_500 in faults:
             raise  # "the regex already checked it"
         raise TimestampError(f"{text!r} is not a valid calendar date and time: {exc}") from None
     offset_seconds = 0
@@ -65,9 +65,9 @@ def parse_instant_ns(text: object) -> int:
     return seconds * 1_000_000_000 + nanos
 
 
-def parse_ms(text: object) -> int:
+def parse_ms(text: object, *, faults: Faults = NO_FAULTS) -> int:
     """Parse an ISO 8601 date or timestamp into whole milliseconds since the epoch (floored)."""
-    return parse_instant_ns(text) // _NS_PER_MS
+    return parse_instant_ns(text, faults=faults) // _NS_PER_MS
 
 
 def format_ms(ms: int) -> str:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from reference_server import faults, money
+from reference_server import money
+from reference_server.faults import NO_FAULTS, Fault, Faults
 from reference_server.ledger import (
     EMPTY_LINE_ITEMS, NON_POSITIVE_AMOUNT, NOT_APPLIED, ZERO, RuleViolation, Violation, total_of,
 )
@@ -48,12 +49,14 @@ def add_link(
     amount_key: str,
     amount: Decimal,
     extra: Mapping[str, Any] | None = None,
+    *,
+    faults: Faults = NO_FAULTS,
 ) -> list[dict[str, Any]]:
     """A new link list where the entry matching `match` gains `amount` (created with `extra` if absent)."""
     result = [dict(link) for link in links]
     for link in result:
         if all(link.get(key) == value for key, value in match.items()):
-            if faults.active("reapply-overwrites-link"):
+            if Fault.REAPPLY_OVERWRITES_LINK in faults:
                 link[amount_key] = money.format_amount(amount)
                 return result
             link[amount_key] = money.format_amount(Decimal(str(link[amount_key])) + amount)
@@ -73,7 +76,7 @@ def remove_link(
     return kept, removed
 
 
-def line_amounts(lines: Sequence[Mapping[str, Any]]) -> list[LineAmounts]:
+def line_amounts(lines: Sequence[Mapping[str, Any]], *, faults: Faults = NO_FAULTS) -> list[LineAmounts]:
     """Derive each line's amounts from its request `total_amount` (no tax, no discount)."""
     if not lines:
         raise RuleViolation(Violation(EMPTY_LINE_ITEMS, "line_items must contain at least one line"))
@@ -81,7 +84,7 @@ def line_amounts(lines: Sequence[Mapping[str, Any]]) -> list[LineAmounts]:
     for index, line in enumerate(lines):
         try:
             # The contract keeps amounts exact at any precision: no rounding.
-            value = money.parse_amount(line.get("total_amount") if isinstance(line, Mapping) else None)
+            value = money.parse_amount(line.get("total_amount") if isinstance(line, Mapping) else None, faults=faults)
         except money.MoneyError as exc:
             raise RuleViolation(Violation(exc.code, f"line_items[{index}].total_amount: {exc.message}")) from None
         if value <= 0:
@@ -90,15 +93,15 @@ def line_amounts(lines: Sequence[Mapping[str, Any]]) -> list[LineAmounts]:
             )
         result.append(LineAmounts(sub_total=value, tax_amount=ZERO, discount_amount=ZERO, amount=value))
     try:
-        money.check_range(total_of(line.amount for line in result))
+        money.check_range(total_of(line.amount for line in result), faults=faults)
     except money.MoneyError as exc:
         raise RuleViolation(Violation(exc.code, f"line_items total: {exc.message}")) from None
     return result
 
 
-def document_totals(lines: Sequence[LineAmounts]) -> Totals:
+def document_totals(lines: Sequence[LineAmounts], *, faults: Faults = NO_FAULTS) -> Totals:
     """Document totals from its lines: sums of sub-totals, taxes and discounts, and their total."""
-    if faults.active("total-skips-last-line") and len(lines) > 1:
+    if Fault.TOTAL_SKIPS_LAST_LINE in faults and len(lines) > 1:
         lines = lines[:-1]  # range(len(lines) - 1)
     sub_total = total_of(line.sub_total for line in lines)
     tax = total_of(line.tax_amount for line in lines)

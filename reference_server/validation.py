@@ -21,7 +21,7 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from reference_server import faults
+from reference_server.faults import NO_FAULTS, Fault, Faults
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.yaml"
 SPEC_URI = "urn:contract"
@@ -71,7 +71,7 @@ def _check_text(value: Any) -> None:
             _check_text(item)
 
 
-def parse_json(raw: bytes) -> Any:
+def parse_json(raw: bytes, *, faults: Faults = NO_FAULTS) -> Any:
     """Parse a request body with exact decimals; NaN, Infinity and non-Unicode strings are refused."""
     try:
         parsed = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
@@ -84,7 +84,7 @@ def parse_json(raw: bytes) -> Any:
     except ArithmeticError:  # decimal.InvalidOperation / Overflow: an exponent no amount can have
         raise InvalidRequest("body", "a number is out of range", "INVALID_JSON") from None
     except (ValueError, UnicodeDecodeError) as exc:
-        if faults.active("malformed-json-500"):
+        if Fault.MALFORMED_JSON_500 in faults:
             raise
         raise InvalidRequest("body", f"malformed JSON ({exc})", "INVALID_JSON") from None
 
@@ -173,7 +173,8 @@ class Contract:
                 found[(method.upper(), template)] = operation
         return found
 
-    def validate_parameters(self, operation: Operation, values: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    def validate_parameters(self, operation: Operation, values: Mapping[str, Mapping[str, str]], *,
+                            faults: Faults) -> dict[str, Any]:
         """Check and convert the declared query, path and header parameters; return them typed."""
         typed: dict[str, Any] = {}
         for param in operation.parameters:
@@ -188,7 +189,7 @@ class Contract:
             raw = source[key]
             value: Any = raw
             if param.schema.get("type") == "integer":
-                if faults.active("bad-integer-param-500"):
+                if Fault.BAD_INTEGER_PARAM_500 in faults:
                     raw = str(int(raw))  # trusts the client to send digits
                 if not raw.lstrip("-").isascii() or not raw.lstrip("-").isdigit() or len(raw) > 20:
                     raise InvalidRequest(param.name, f"{raw!r} is not an integer")

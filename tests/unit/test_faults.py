@@ -1,4 +1,4 @@
-"""The fault catalogue of the reference server, its --fault option, and the selftest's own logic."""
+"""The fault catalogue of the reference server, what its faults do, and the selftest's own logic."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import asyncio
 import base64
 import json
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +16,8 @@ import pytest
 from conformance import selftest, selftest_runs
 from conformance import outcomes
 from conformance.report import first_failure_seconds
-from reference_server import faults
 from reference_server.app import Settings, create_app
+from reference_server.faults import CATEGORIES, Fault, Faults
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = json.loads((REPO / "reference_server" / "fixtures.json").read_text())
@@ -31,47 +29,17 @@ CUSTOMER = next(c["id"] for c in FIXTURES["customers"] if c["currency_code"] == 
 
 
 def test_the_catalogue_has_at_least_35_unique_named_and_described_faults() -> None:
-    names = [fault.name for fault in faults.CATALOGUE]
-    assert len(names) >= 35
-    assert len(set(names)) == len(names), "fault names must be unique"
-    for fault in faults.CATALOGUE:
-        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", fault.name), fault.name
-        assert len(fault.description) > 20 and "\n" not in fault.description, fault.name
-        assert fault.category in faults.CATEGORIES, fault.name
+    assert len(Fault) >= 35
+    for fault in Fault:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", fault.value), fault
+        assert fault.name == fault.value.upper().replace("-", "_"), "a member is spelled as its --fault name"
+        assert len(fault.description) > 20 and "\n" not in fault.description, fault
+        assert fault.category in CATEGORIES, fault
 
 
 def test_every_category_is_covered() -> None:
-    covered = {fault.category for fault in faults.CATALOGUE}
-    assert covered == set(faults.CATEGORIES)
-    assert set(faults.CATEGORIES) == {"shape", "money", "state", "queries", "security", "subtle"}
-
-
-def test_every_fault_is_implemented_by_a_branch_in_the_server_and_no_branch_names_an_unknown_fault() -> None:
-    used: dict[str, set[str]] = {}
-    for path in (REPO / "reference_server").glob("*.py"):
-        if path.name != "faults.py":  # the catalogue itself, whose docstring shows the idiom
-            for name in re.findall(r'faults\.active\("([^"]+)"\)', path.read_text()):
-                used.setdefault(name, set()).add(path.name)
-    assert set(used) == set(faults.names())
-
-
-def test_active_rejects_names_outside_the_catalogue_and_activate_validates_first() -> None:
-    with pytest.raises(KeyError):
-        faults.active("no-such-fault")
-    with faults.injected("limit-ignored"):
-        with pytest.raises(faults.UnknownFault, match="known faults: .*limit-ignored"):
-            faults.activate(["limit-ignored", "no-such-fault"])
-        assert faults.current() == {"limit-ignored"}, "a rejected activation changes nothing"
-    assert faults.current() == frozenset()
-
-
-def test_the_server_command_rejects_an_unknown_fault_listing_the_known_ones() -> None:
-    result = subprocess.run([sys.executable, "-m", "reference_server", "--fault", "no-such-fault"], cwd=REPO,
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2
-    assert "unknown --fault 'no-such-fault'" in result.stderr
-    for name in ("over-application-accepted", "limit-ignored", "access-token-not-checked"):
-        assert name in result.stderr
+    assert {fault.category for fault in Fault} == set(CATEGORIES)
+    assert set(CATEGORIES) == {"shape", "money", "state", "queries", "security", "subtle"}
 
 
 # ------------------------------------------------------------------------------- faults change behaviour
@@ -98,14 +66,13 @@ class InProcessClient:
 
 
 @pytest.fixture
-def serve() -> Iterator[Any]:
-    """Make an in-process app (in-memory database) with the given faults on; faults are off afterwards."""
+def serve() -> Callable[..., InProcessClient]:
+    """Make an in-process app (in-memory database) with exactly the given faults."""
 
-    def make(*chosen: str) -> InProcessClient:
-        return InProcessClient(create_app(Settings(db_path=":memory:", faults=chosen)))
+    def make(*chosen: Fault) -> InProcessClient:
+        return InProcessClient(create_app(Settings(db_path=":memory:", faults=Faults.of(*chosen))))
 
-    yield make
-    faults.reset()
+    return make
 
 
 def _memo(client: InProcessClient, amount: str) -> dict[str, Any]:
@@ -126,18 +93,18 @@ def _over_apply(client: InProcessClient) -> int:
 
 def test_over_application_accepted_lets_a_memo_go_below_zero(serve: Any) -> None:
     assert _over_apply(serve()) == 400
-    assert _over_apply(serve("over-application-accepted")) == 200
+    assert _over_apply(serve(Fault.OVER_APPLICATION_ACCEPTED)) == 200
 
 
 def test_access_token_not_checked_answers_an_unknown_token(serve: Any) -> None:
     params = {"access_token": "not-a-token"}
     assert serve().get("/accounting/invoices", params=params).status_code == 401
-    assert serve("access-token-not-checked").get("/accounting/invoices", params=params).status_code == 200
+    assert serve(Fault.ACCESS_TOKEN_NOT_CHECKED).get("/accounting/invoices", params=params).status_code == 200
 
 
 def test_icm_amounts_as_numbers_changes_the_json_type_of_amounts(serve: Any) -> None:
     assert _memo(serve(), "14.34")["total_amount"] == "14.34"
-    assert _memo(serve("icm-amounts-as-numbers"), "14.34")["total_amount"] == 14.34
+    assert _memo(serve(Fault.ICM_AMOUNTS_AS_NUMBERS), "14.34")["total_amount"] == 14.34
 
 
 def test_sort_direction_inverted_reverses_an_explicit_sort(serve: Any) -> None:
@@ -148,19 +115,24 @@ def test_sort_direction_inverted_reverses_an_explicit_sort(serve: Any) -> None:
         return [memo["total_amount"] for memo in page["invoice_credit_memos"]]
 
     assert order(serve()) == ["1", "2", "3"]
-    assert order(serve("sort-direction-inverted")) == ["3", "2", "1"]
+    assert order(serve(Fault.SORT_DIRECTION_INVERTED)) == ["3", "2", "1"]
+
+
+def test_two_apps_in_one_process_keep_their_own_faults(serve: Any) -> None:
+    faulty, clean = serve(Fault.OVER_APPLICATION_ACCEPTED), serve()
+    assert [_over_apply(faulty), _over_apply(clean), _over_apply(faulty)] == [200, 400, 200]
 
 
 # ------------------------------------------------------------------------------------------- selftest
 
 
 def test_rotation_is_deterministic_per_key_and_a_handful_covers_every_category() -> None:
-    handful = len(faults.CATEGORIES)
+    handful = len(CATEGORIES)
     first = selftest.rotate(handful, "abc123")
     assert first == selftest.rotate(handful, "abc123")
     assert len(set(first)) == handful
-    assert {faults.by_name(name).category for name in first} == set(faults.CATEGORIES)
-    assert sorted(selftest.rotate(1000, "x")) == sorted(faults.names())
+    assert {Fault.named(name).category for name in first} == set(CATEGORIES)
+    assert sorted(selftest.rotate(1000, "x")) == sorted(fault.value for fault in Fault)
     assert any(selftest.rotate(handful, key) != first for key in ("def456", "2026-01-01", "2026-01-02"))
 
 
@@ -213,7 +185,7 @@ def test_selftest_list_shows_the_rotated_choice_without_running(capsys: pytest.C
     assert selftest.main(["--list", "--rotate", "5", "--rotate-key", "date"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("# 5 rotated by date ")
-    assert {line.split()[0] for line in lines[1:]} <= set(faults.names()) and len(lines) == 6
+    assert {line.split()[0] for line in lines[1:]} <= {fault.value for fault in Fault} and len(lines) == 6
 
 
 def test_selftest_rejects_a_negative_count_of_cli_clean_runs(capsys: pytest.CaptureFixture[str]) -> None:
