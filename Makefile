@@ -67,23 +67,23 @@ FORMAT  ?= text
 FAIL_ON ?= breaking
 spec-diff: $(STAMP)
 	@test -n "$(BASE)" || { echo "usage: make spec-diff BASE=<git ref> [FORMAT=..] [FAIL_ON=..]"; exit 2; }
-	$(PY) -m conformance.specdiff --base '$(BASE)' --format '$(FORMAT)' --fail-on '$(FAIL_ON)' '$(SPEC)'
+	$(PY) -m accounting_conformance.conformance.specdiff --base '$(BASE)' --format '$(FORMAT)' --fail-on '$(FAIL_ON)' '$(SPEC)'
 
 conformance: $(STAMP)
-	$(PY) -m conformance $(CONFORMANCE_ARGS)
+	$(VENV)/bin/conformance $(CONFORMANCE_ARGS)
 
 serve: $(STAMP)
 	$(PY) -m reference_server --host 127.0.0.1 --port 8900 --db $${DB:-reference.db} \
 		$(if $(ACCESS_TOKEN),--access-token '$(ACCESS_TOKEN)') $(if $(FAULT),--fault '$(FAULT)')
 
 bench-server: $(STAMP)
-	$(PY) -m reference_server.bench
+	$(PY) -m accounting_conformance.reference_server.bench
 
 bench-suite: $(STAMP)
-	$(PY) -m conformance.timing
+	$(PY) -m accounting_conformance.conformance.timing
 
 reliability: $(STAMP)
-	$(PY) -m conformance.reliability
+	$(PY) -m accounting_conformance.conformance.reliability
 
 # make selftest [PROFILE=quick|default|thorough] [FAULTS=a,b] [ROTATE=n] [CLEAN_RUNS=n] [CLI_CLEAN_RUNS=n] [SEED=n]
 #               [COMPARE_CLI=0|1] [ALL_FAILURES=1] [VARIATIONS=all|none|a,b]
@@ -94,7 +94,7 @@ SELFTEST_ARGS = $(if $(PROFILE),--profile '$(PROFILE)') $(if $(FAULTS),--faults 
 	$(if $(filter 1,$(COMPARE_CLI)),--compare-cli) $(if $(VARIATIONS),--variations '$(VARIATIONS)')
 
 selftest: $(STAMP)
-	$(PY) -m conformance.selftest $(SELFTEST_ARGS)
+	$(PY) -m accounting_conformance.conformance.selftest $(SELFTEST_ARGS)
 
 # make variations [PROFILE=quick|default|thorough] [SEED=n] [VARIATIONS=all|a,b]: the reference server behind a proxy
 # that varies its answers only as the contract and HTTP allow (reference_server/variations.py); any failure is a false alarm.
@@ -102,7 +102,7 @@ VARIATIONS_ARGS = $(if $(PROFILE),--profile '$(PROFILE)') $(if $(SEED),--seed '$
 	$(if $(VARIATIONS),--variations '$(VARIATIONS)')
 
 variations: $(STAMP)
-	$(PY) -m conformance.variations $(VARIATIONS_ARGS)
+	$(PY) -m accounting_conformance.conformance.variations $(VARIATIONS_ARGS)
 
 # make interop [PROFILE=quick|default|thorough] [SEED=n] [KEEP_REPORTS=dir] [INTEROP_TARGETS=mock-static,mock-dynamic,proxy]
 # The suite against Prism's mocks of the contract and Prism's validating proxy in front of the reference server.
@@ -110,7 +110,7 @@ INTEROP_ARGS = $(if $(PROFILE),--profile '$(PROFILE)') $(if $(SEED),--seed '$(SE
 	$(if $(KEEP_REPORTS),--keep-reports '$(KEEP_REPORTS)') $(if $(INTEROP_TARGETS),--targets '$(INTEROP_TARGETS)')
 
 interop: $(STAMP) $(NODE_STAMP)
-	$(PY) -m conformance.interop $(INTEROP_ARGS)
+	$(PY) -m accounting_conformance.conformance.interop $(INTEROP_ARGS)
 
 clean:
 	rm -rf $(VENV) reports *.db

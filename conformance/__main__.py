@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from contextlib import ExitStack
+from importlib.metadata import version
 from typing import Sequence
 
 import pytest
 
-from conformance import report
-from conformance.client import ApiClient, TargetUnreachable
-from conformance.embedded import EmbeddedServer
-from conformance.plugin import ConformancePlugin
-from conformance.settings import ENV, PROFILES, REPO, Settings, SettingsError, resolve
+from accounting_conformance.conformance import report
+from accounting_conformance.conformance.client import ApiClient, TargetUnreachable
+from accounting_conformance.conformance.embedded import EmbeddedServer
+from accounting_conformance.conformance.plugin import ConformancePlugin
+from accounting_conformance.conformance.resources import suite_path
+from accounting_conformance.conformance.settings import ENV, PROFILES, Settings, SettingsError, resolve
 
 CONFORMANT, VIOLATIONS, CANNOT_JUDGE = 0, 1, 2
 VERDICTS = {CONFORMANT: "conformant", VIOLATIONS: "violations found", CANNOT_JUDGE: "could not judge"}
@@ -25,6 +28,7 @@ SUITE_ERROR = "suite error"  # exit 2 too: the run is incomplete, through a bug 
 def parser() -> argparse.ArgumentParser:
     """The command line; every option may also come from the environment variable named in its help."""
     p = argparse.ArgumentParser(prog="conformance", description=__doc__)
+    p.add_argument("--version", action="version", version=f"%(prog)s {version('accounting-conformance')}")
     helps = {
         "target": "base URL of the server to judge; without it the reference server is started",
         "access_token": "access_token of the connection to use",
@@ -68,12 +72,13 @@ def run(settings: Settings, pytest_args: Sequence[str] = ()) -> tuple[int, str]:
     plugin = ConformancePlugin(settings)
     settings.report_dir.mkdir(parents=True, exist_ok=True)
     args = [
-        str(REPO / "tests" / "conformance"),
-        "-p", "no:cacheprovider",
+        str(suite_path()),
+        # the same configuration installed or in a checkout: none read from files, the strict settings given here
+        "-c", os.devnull, "--rootdir", str(suite_path()),
+        "-p", "no:cacheprovider", "--strict-markers", "--strict-config", "-o", "xfail_strict=true",
+        "-W", "error",
         # the run imports schemathesis before pytest starts, so assertion rewriting cannot reach it
         "-W", "ignore::pytest.PytestAssertRewriteWarning",
-        "--rootdir", str(REPO),
-        "-o", "testpaths=tests/conformance",
         f"--junitxml={settings.report_dir / 'junit.xml'}",
         f"--hypothesis-seed={settings.seed}",
         "-q", "--tb=short", "-rN",

@@ -11,9 +11,9 @@ from schemathesis import Case, CheckContext, Response
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.meta import CoverageScenario, coverage_scenario
 
-from conformance.failures import violation
-from conformance.invariants import Violation, check_object, iter_objects
-from conformance.redact import Redactor, curl
+from accounting_conformance.conformance.failures import violation
+from accounting_conformance.conformance.invariants import Violation, check_object, iter_objects
+from accounting_conformance.conformance.redact import Redactor, curl
 
 _redactor: Redactor = Redactor([])
 

@@ -13,11 +13,11 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from conformance.redact import Redactor, curl
-from conformance.settings import Settings
+from accounting_conformance.conformance.redact import Redactor, curl
+from accounting_conformance.conformance.settings import Settings
 
 if TYPE_CHECKING:
-    from conformance.responses import ResponseContract
+    from accounting_conformance.conformance.responses import ResponseContract
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_RETRY_AFTER = 30.0

@@ -11,7 +11,9 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.yaml"
+from accounting_conformance.conformance.resources import contract_path
+
+SPEC_PATH = contract_path()
 
 
 class SpecLoader(yaml.SafeLoader):

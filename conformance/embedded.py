@@ -13,7 +13,6 @@ from types import TracebackType
 
 import httpx
 
-from conformance.settings import REPO
 
 
 def free_port() -> int:
@@ -39,7 +38,7 @@ class EmbeddedServer:
     def start(self) -> str:
         """Start the server and wait until it answers; return its base URL."""
         command = [
-            sys.executable, "-m", "reference_server",
+            sys.executable, "-m", "accounting_conformance.reference_server",
             "--host", "127.0.0.1", "--port", str(self.port),
             "--db", str(self._dir / "reference.db"),
             "--access-token", self.access_token,
@@ -48,7 +47,7 @@ class EmbeddedServer:
             if fault:
                 command += ["--fault", fault]
         with self._log.open("wb") as log:
-            self._proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+            self._proc = subprocess.Popen(command, cwd=self._dir, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

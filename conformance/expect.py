@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
-from conformance.client import ApiClient, Exchange
-from conformance.failures import violation
-from conformance.ledger import Memo, Target
-from conformance.querymodel import instant_ns
+from accounting_conformance.conformance.client import ApiClient, Exchange
+from accounting_conformance.conformance.failures import violation
+from accounting_conformance.conformance.ledger import Memo, Target
+from accounting_conformance.conformance.querymodel import instant_ns
 
 RESOURCES = {
     "invoice_credit_memo": "/accounting/invoice_credit_memos",

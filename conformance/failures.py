@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from schemathesis.core.failures import Failure
 
-from conformance import rules
+from accounting_conformance.conformance import rules
 
 
 class RuleViolation(Failure):

@@ -17,10 +17,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from accounting_conformance.conformance.resources import fixtures_path
+
 __all__ = ["Account", "Bill", "Connection", "Fixtures", "FixturesError", "Item", "Party", "load_fixtures",
            "DEFAULT_PATH"]
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "reference_server" / "fixtures.json"
+DEFAULT_PATH = fixtures_path()
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 

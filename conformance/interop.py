@@ -21,13 +21,14 @@ from typing import Sequence
 
 import httpx
 
-from conformance.embedded import EmbeddedServer, free_port
-from conformance.interop_judge import GUARD_MARK, MOCK, PROXY, Evidence, Result, details, judge, read_summary, table
-from conformance.settings import DEFAULT_TOKEN, ENV, PROFILES, REPO
+from accounting_conformance.conformance.embedded import EmbeddedServer, free_port
+from accounting_conformance.conformance.interop_judge import GUARD_MARK, MOCK, PROXY, Evidence, Result, details, judge, read_summary, table
+from accounting_conformance.conformance.settings import DEFAULT_TOKEN, ENV, PROFILES, REPO
+from accounting_conformance.conformance.resources import contract_path, fixtures_path
 
 PRISM = REPO / "node_modules" / ".bin" / "prism"
-SPEC = REPO / "openapi" / "openapi.yaml"
-FIXTURES = REPO / "reference_server" / "fixtures.json"
+SPEC = contract_path()
+FIXTURES = fixtures_path()
 TARGETS = {"mock-static": MOCK, "mock-dynamic": MOCK, "proxy": PROXY}
 OK, FAILED, CANNOT_RUN = 0, 1, 2
 
@@ -136,7 +137,7 @@ def start_target(name: str, seed: int, workdir: Path, stack: ExitStack, guard: b
 def run_suite(url: str, profile: str, seed: int, workdir: Path, timeout: float) -> Evidence:
     """`python -m conformance` against url in its own process group; what it left behind."""
     report_dir = workdir / "report"
-    command = [sys.executable, "-m", "conformance", "--target", url, "--access-token", DEFAULT_TOKEN,
+    command = [sys.executable, "-m", "accounting_conformance.conformance", "--target", url, "--access-token", DEFAULT_TOKEN,
                "--fixtures", str(FIXTURES), "--profile", profile, "--seed", str(seed), "--report-dir", str(report_dir)]
     started = time.monotonic()
     with (workdir / "stdout.txt").open("wb") as out, (workdir / "stderr.txt").open("wb") as err:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.rules import BY_ID
+from accounting_conformance.conformance.rules import BY_ID
 
 MOCK, PROXY = "mock", "proxy"  # what a target is expected to show: violations, or a verdict and a clean log
 VERDICTS = {0: "conformant", 1: "violations", 2: "could not judge"}

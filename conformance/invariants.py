@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
-from conformance.contract import component
-from conformance.money_rules import Violation, amount_violations, fmt, to_decimal
+from accounting_conformance.conformance.contract import component
+from accounting_conformance.conformance.money_rules import Violation, amount_violations, fmt, to_decimal
 
 __all__ = ["ENVELOPES", "KINDS", "Violation", "check_object", "fmt", "iter_objects", "to_decimal"]
 

@@ -12,7 +12,7 @@ import re
 
 import yaml
 
-from conformance.contract import SpecLoader
+from accounting_conformance.conformance.contract import SpecLoader
 
 _OPERATION = re.compile(r"^(?:operation )?(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE) (/\S*)")
 _FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\b")

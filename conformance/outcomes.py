@@ -11,9 +11,9 @@ import requests
 from hypothesis.errors import Flaky
 from schemathesis.core.failures import Failure
 
-from conformance.client import TargetUnreachable
-from conformance.failures import RuleViolation
-from conformance.redact import Redactor
+from accounting_conformance.conformance.client import TargetUnreachable
+from accounting_conformance.conformance.failures import RuleViolation
+from accounting_conformance.conformance.redact import Redactor
 
 # schemathesis' built-in failures, by class name, under the rule IDs the report groups them by.
 BUILTIN_RULES = {

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import pytest
 
-from conformance.contract import load_spec
+from accounting_conformance.conformance.contract import load_spec
 
 ANY = "ANY"
 

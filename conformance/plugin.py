@@ -7,12 +7,12 @@ from typing import Any, Generator
 
 import pytest
 
-from conformance import report
-from conformance.fixtures import FixturesError
-from conformance.outcomes import TestRecord, classify, suite_bugs
-from conformance.redact import Redactor
-from conformance.settings import Settings, SettingsError
-from conformance.states import StateLog
+from accounting_conformance.conformance import report
+from accounting_conformance.conformance.fixtures import FixturesError
+from accounting_conformance.conformance.outcomes import TestRecord, classify, suite_bugs
+from accounting_conformance.conformance.redact import Redactor
+from accounting_conformance.conformance.settings import Settings, SettingsError
+from accounting_conformance.conformance.states import StateLog
 
 #: What a test raises when the run's own configuration cannot serve it (fixtures the target lacks): no verdict.
 CONFIGURATION = (FixturesError, SettingsError)

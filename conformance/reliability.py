@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.settings import REPO
+from accounting_conformance.conformance.settings import REPO
 
 BUDGET_S = 420.0  # a part that would start after this is not run (and fails): the whole run stays bounded
 LOAD_SECONDS, LOAD_CLIENTS = 10, 4
@@ -174,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "concurrency": pytest_part("concurrency", "tests/unit/server/test_concurrency.py", 120),
             "crash": pytest_part("crash", "tests/unit/server/test_crash.py", 120),
             "persistence": pytest_part("persistence", "tests/unit/server/test_persistence.py", 120),
-            "load": Part("load", [sys.executable, "-m", "reference_server.loadmix", "--seconds", str(LOAD_SECONDS),
+            "load": Part("load", [sys.executable, "-m", "accounting_conformance.reference_server.loadmix", "--seconds", str(LOAD_SECONDS),
                                   "--clients", str(LOAD_CLIENTS), "--json", str(load_file)], LOAD_SECONDS + 90),
         }
         env = {**os.environ, "RELIABILITY_FIGURES": str(crash_file)}

@@ -8,10 +8,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
-from conformance.outcomes import TestRecord
-from conformance.rules import RULES
-from conformance.settings import Settings
-from conformance.states import STATES, StateLog
+from accounting_conformance.conformance.outcomes import TestRecord
+from accounting_conformance.conformance.rules import RULES
+from accounting_conformance.conformance.settings import Settings
+from accounting_conformance.conformance.states import STATES, StateLog
 
 
 def by_rule(records: Iterable[TestRecord]) -> dict[str, Counter[str]]:

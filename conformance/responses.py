@@ -14,8 +14,8 @@ import httpx
 import schemathesis
 from schemathesis.core.failures import Failure, FailureGroup
 
-from conformance.client import ApiClient, Exchange
-from conformance.failures import violation
+from accounting_conformance.conformance.client import ApiClient, Exchange
+from accounting_conformance.conformance.failures import violation
 
 #: Headers about how the body travelled, not what it is (RFC 9110 §8.4, §8.6; RFC 9112 §6.1).
 _TRANSFER_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})

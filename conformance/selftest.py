@@ -34,10 +34,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-from conformance import selftest_runs
-from conformance import variations as variation_runs
-from conformance import selftest_states
-from conformance.selftest_runs import (
+from accounting_conformance.conformance import selftest_runs
+from accounting_conformance.conformance import variations as variation_runs
+from accounting_conformance.conformance import selftest_states
+from accounting_conformance.conformance.selftest_runs import (
     CAUGHT,
     ERROR,
     MISSED,
@@ -46,10 +46,10 @@ from conformance.selftest_runs import (
     run_suite,
     schemathesis_command,
 )
-from conformance.settings import PROFILES, REPO
-from conformance.variations import VariationRun
-from reference_server.faults import CATEGORIES, Fault, UnknownFault
-from reference_server.variations import UnknownVariation, select
+from accounting_conformance.conformance.settings import PROFILES, REPO
+from accounting_conformance.conformance.variations import VariationRun
+from accounting_conformance.reference_server.faults import CATEGORIES, Fault, UnknownFault
+from accounting_conformance.reference_server.variations import UnknownVariation, select
 
 __all__ = ["CAUGHT", "ERROR", "MISSED", "Run", "main", "rotate", "table"]
 

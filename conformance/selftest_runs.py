@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence, TypeVar
 
-from conformance.embedded import EmbeddedServer
-from conformance.settings import DEFAULT_TOKEN, ENV, REPO
+from accounting_conformance.conformance.embedded import EmbeddedServer
+from accounting_conformance.conformance.settings import DEFAULT_TOKEN, ENV, REPO
+from accounting_conformance.conformance.resources import contract_path
 
 CAUGHT, MISSED, ERROR = "caught", "missed", "error"
 J = TypeVar("J")
 T = TypeVar("T")
-SPEC = REPO / "openapi" / "openapi.yaml"
+SPEC = contract_path()
 
 
 @dataclass
@@ -155,7 +156,7 @@ def run_suite(fault: str | None, seed: int, profile: str, workdir: Path, timeout
     run = Run("suite", fault, seed)
     report_dir = workdir / "report"
     report_dir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "conformance", "--profile", profile, "--seed", str(seed),
+    command = [sys.executable, "-m", "accounting_conformance.conformance", "--profile", profile, "--seed", str(seed),
                "--report-dir", str(report_dir)]
     if fault:
         command += ["--fault", fault]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conformance.selftest_runs import Run
-from conformance.states import STATES
+from accounting_conformance.conformance.selftest_runs import Run
+from accounting_conformance.conformance.states import STATES
 
 
 def short(clean: list[Run]) -> dict[int, list[str]]:

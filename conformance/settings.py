@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_FIXTURES = REPO / "reference_server" / "fixtures.json"
+from accounting_conformance.conformance.resources import fixtures_path
+
+REPO = Path(__file__).resolve().parent.parent  # the checkout; only its developer tools (selftest, interop, bench) use it
+DEFAULT_FIXTURES = fixtures_path()
 DEFAULT_TOKEN = "00000000-0000-4000-8000-000000000000"
 SECRET = "***"
 
@@ -142,7 +144,7 @@ def resolve(cli: Mapping[str, str | None], env: Mapping[str, str] | None = None)
     elif "target" in raw:
         raise SettingsError(
             "FIXTURES is required with TARGET: a JSON file naming the customers, vendors, accounts, items and bills "
-            f"of the target (see {DEFAULT_FIXTURES.relative_to(REPO)} for the format)"
+            f"of the target (see {DEFAULT_FIXTURES} for the format)"
         )
     if "profile" in raw:
         if raw["profile"] not in PROFILES:

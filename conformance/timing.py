@@ -10,7 +10,7 @@ import tempfile
 import time
 from typing import Sequence
 
-from conformance.settings import PROFILES, REPO
+from accounting_conformance.conformance.settings import PROFILES, REPO
 
 
 def time_profile(profile: str, seed: int) -> tuple[float, int]:
@@ -18,7 +18,7 @@ def time_profile(profile: str, seed: int) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as reports:
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-m", "conformance", "--profile", profile, "--seed", str(seed), "--report-dir", reports],
+            [sys.executable, "-m", "accounting_conformance.conformance", "--profile", profile, "--seed", str(seed), "--report-dir", reports],
             cwd=REPO, capture_output=True, text=True,
         )
         return time.monotonic() - started, done.returncode

@@ -16,7 +16,7 @@ from typing import Any
 import schemathesis
 from schemathesis.core.transport import Response
 
-from conformance.client import retry_after_seconds
+from accounting_conformance.conformance.client import retry_after_seconds
 
 #: Sends of one request at most (the first and two re-sends), as the suite's own client.
 ATTEMPTS = 3

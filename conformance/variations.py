@@ -22,11 +22,11 @@ from typing import Any, Sequence
 
 import httpx
 
-from conformance import selftest_runs
-from conformance.embedded import EmbeddedServer, free_port
-from conformance.settings import DEFAULT_FIXTURES, DEFAULT_TOKEN, PROFILES, REPO
-from reference_server import variations as catalogue
-from reference_server.variations import select
+from accounting_conformance.conformance import selftest_runs
+from accounting_conformance.conformance.embedded import EmbeddedServer, free_port
+from accounting_conformance.conformance.settings import DEFAULT_FIXTURES, DEFAULT_TOKEN, PROFILES, REPO
+from accounting_conformance.reference_server import variations as catalogue
+from accounting_conformance.reference_server.variations import select
 
 CLEAN, FALSE_ALARM, ERROR = "clean", "FALSE ALARM", "error"
 
@@ -61,7 +61,7 @@ def start_proxy(upstream: str, names: Sequence[str], workdir: Path, seed: int, t
     """Start the variation proxy in front of `upstream` in its own process group; (process, base URL)."""
     for _attempt in (1, 2):  # a port taken between picking and binding: pick again
         port = free_port()
-        command = [sys.executable, "-m", "reference_server.variations", "--upstream", upstream, "--port", str(port),
+        command = [sys.executable, "-m", "accounting_conformance.reference_server.variations", "--upstream", upstream, "--port", str(port),
                    "--seed", str(seed), *[f"--variation={name}" for name in names]]
         proc = selftest_runs.spawn(command, REPO, workdir / "proxy.log", selftest_runs.clean_env())
         url = f"http://127.0.0.1:{port}"
@@ -104,7 +104,7 @@ def run_variation(name: str, seed: int, profile: str, workdir: Path, timeout: fl
     try:
         upstream = server.start()
         proxy, url = start_proxy(upstream, [name], workdir, seed)
-        command = [sys.executable, "-m", "conformance", "--target", url, "--access-token", DEFAULT_TOKEN,
+        command = [sys.executable, "-m", "accounting_conformance.conformance", "--target", url, "--access-token", DEFAULT_TOKEN,
                    "--fixtures", str(DEFAULT_FIXTURES), "--profile", profile, "--seed", str(seed),
                    "--report-dir", str(report_dir)]
         # cwd = the run's own directory: its own .hypothesis example database

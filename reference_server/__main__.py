@@ -8,8 +8,8 @@ from typing import Sequence
 
 import uvicorn
 
-from reference_server.app import Settings, create_app
-from reference_server.faults import Fault, Faults, UnknownFault
+from accounting_conformance.reference_server.app import Settings, create_app
+from accounting_conformance.reference_server.faults import Fault, Faults, UnknownFault
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,13 +14,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from reference_server import money, records, timestamps
-from reference_server.errors import ApiError, conflict, internal, too_large, unauthorized
-from reference_server.faults import NO_FAULTS, Fault, Faults
-from reference_server.handlers import HANDLERS, Call
-from reference_server.service import Service
-from reference_server.store import Database, load_fixtures, open_db
-from reference_server.validation import Contract, InvalidRequest, parse_json
+from accounting_conformance.reference_server import money, records, timestamps
+from accounting_conformance.reference_server.errors import ApiError, conflict, internal, too_large, unauthorized
+from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
+from accounting_conformance.reference_server.handlers import HANDLERS, Call
+from accounting_conformance.reference_server.service import Service
+from accounting_conformance.reference_server.store import Database, load_fixtures, open_db
+from accounting_conformance.reference_server.validation import Contract, InvalidRequest, parse_json
 
 log = logging.getLogger("reference_server")
 MAX_BODY = 1024 * 1024

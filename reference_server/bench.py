@@ -63,7 +63,7 @@ def start_server(db: Path, log: Path, deadline_s: float = 30.0) -> tuple[subproc
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "reference_server", "--host", HOST, "--port", str(port),
+        process = subprocess.Popen([sys.executable, "-m", "accounting_conformance.reference_server", "--host", HOST, "--port", str(port),
                                     "--db", str(db)], cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:

@@ -6,8 +6,8 @@ import uuid
 from decimal import Decimal
 from typing import Any, Mapping
 
-from reference_server import ledger, money, timestamps, totals
-from reference_server.faults import NO_FAULTS, Fault, Faults
+from accounting_conformance.reference_server import ledger, money, timestamps, totals
+from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
 
 ZERO = Decimal(0)
 STATUS = {

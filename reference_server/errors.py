@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference_server.faults import Fault, Faults
+from accounting_conformance.reference_server.faults import Fault, Faults
 
 
 class ApiError(Exception):

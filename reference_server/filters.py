@@ -17,8 +17,8 @@ from typing import Literal
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from reference_server.faults import NO_FAULTS, Fault, Faults
-from reference_server.timestamps import TimestampError, parse_instant_ns
+from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
+from accounting_conformance.reference_server.timestamps import TimestampError, parse_instant_ns
 
 INVALID_FILTER = "INVALID_FILTER"
 UNKNOWN_FIELD = "UNKNOWN_FIELD"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from reference_server import money, records
-from reference_server.errors import not_found
-from reference_server.faults import Fault, Faults
-from reference_server.render import render
-from reference_server.service import Service
+from accounting_conformance.reference_server import money, records
+from accounting_conformance.reference_server.errors import not_found
+from accounting_conformance.reference_server.faults import Fault, Faults
+from accounting_conformance.reference_server.render import render
+from accounting_conformance.reference_server.service import Service
 
 
 @dataclass(frozen=True)

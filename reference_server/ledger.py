@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from reference_server import money
-from reference_server.faults import NO_FAULTS, Fault, Faults
+from accounting_conformance.reference_server import money
+from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
 
 OVER_APPLICATION = "OVER_APPLICATION"
 OVER_PAYMENT = "OVER_PAYMENT"

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from reference_server.bench import CUSTOMER, client, percentile, start_server, stop_server
+from accounting_conformance.reference_server.bench import CUSTOMER, client, percentile, start_server, stop_server
 
 EXPECTED_REJECTIONS = {"OVER_APPLICATION", "OVER_PAYMENT"}
 WEIGHTS = {"list": 20, "fetch": 25, "create_invoice": 15, "create_memo": 15, "apply": 25}

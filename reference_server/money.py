@@ -12,12 +12,13 @@ import json
 import math
 import re
 from decimal import Decimal
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from reference_server.faults import NO_FAULTS, Fault, Faults
+from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
 
 __all__ = [
     "AMOUNT_OUT_OF_RANGE", "INVALID_AMOUNT", "INVALID_CURRENCY",
@@ -31,7 +32,7 @@ AMOUNT_OUT_OF_RANGE = "AMOUNT_OUT_OF_RANGE"
 INVALID_CURRENCY = "INVALID_CURRENCY"
 
 #: Largest accepted magnitude: 2**53, the edge of exact integers in IEEE doubles (I-JSON, RFC 7493).
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.yaml"
+SPEC_PATH = Path(str(files("accounting_conformance.openapi") / "openapi.yaml"))  # package data of the wheel
 MAX_ABS_AMOUNT = Decimal(2**53)
 # Amounts are exact at any precision (the contract allows tiny JSON numbers such as 5e-324), so sums
 # must never round: every thread's context gets room for the widest sum the contract admits.

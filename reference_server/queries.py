@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reference_server.faults import NO_FAULTS, Fault, Faults
-from reference_server.filters import RESOURCE_FIELDS, Condition, QueryError, condition_sql, parse_filter
-from reference_server.store import Database
+from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
+from accounting_conformance.reference_server.filters import RESOURCE_FIELDS, Condition, QueryError, condition_sql, parse_filter
+from accounting_conformance.reference_server.store import Database
 
 __all__ = ["Cursor", "ListQuery", "Page", "QueryError", "Sort", "build_sql", "decode_cursor",
            "encode_cursor", "list_page", "parse_limit", "parse_list_query", "parse_millis", "parse_sort"]

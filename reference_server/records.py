@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from reference_server import money, timestamps
-from reference_server.faults import NO_FAULTS, Fault, Faults
-from reference_server.store import DOCUMENT_TABLES, INDEX_COLUMNS, REFERENCE_TABLES
+from accounting_conformance.reference_server import money, timestamps
+from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
+from accounting_conformance.reference_server.store import DOCUMENT_TABLES, INDEX_COLUMNS, REFERENCE_TABLES
 
 
 def _json_default(value: object) -> str:

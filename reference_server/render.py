@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Mapping
 
-from reference_server import money
-from reference_server.faults import NO_FAULTS, Fault, Faults
+from accounting_conformance.reference_server import money
+from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
 
 # Fields that are amounts, per kind; the kinds in NUMERIC carry them as JSON numbers, the others as strings.
 TOP = {

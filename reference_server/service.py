@@ -6,10 +6,10 @@ import uuid
 from decimal import Decimal
 from typing import Any, Mapping
 
-from reference_server import documents, ledger, money, queries, records, timestamps, totals
-from reference_server.errors import ApiError, invalid, not_found
-from reference_server.faults import Fault, Faults
-from reference_server.store import Database
+from accounting_conformance.reference_server import documents, ledger, money, queries, records, timestamps, totals
+from accounting_conformance.reference_server.errors import ApiError, invalid, not_found
+from accounting_conformance.reference_server.faults import Fault, Faults
+from accounting_conformance.reference_server.store import Database
 
 TABLES = {"invoice_credit_memo": "invoice_credit_memos", "bill_credit_memo": "bill_credit_memos",
           "invoice": "invoices", "customer_refund": "customer_refunds"}

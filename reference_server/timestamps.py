@@ -10,7 +10,7 @@ import re
 import time
 from datetime import datetime, timedelta, timezone
 
-from reference_server.faults import NO_FAULTS, Fault, Faults
+from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
 
 __all__ = [
     "TimestampError",

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from reference_server import money
-from reference_server.faults import NO_FAULTS, Fault, Faults
-from reference_server.ledger import (
+from accounting_conformance.reference_server import money
+from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
+from accounting_conformance.reference_server.ledger import (
     EMPTY_LINE_ITEMS, NON_POSITIVE_AMOUNT, NOT_APPLIED, ZERO, RuleViolation, Violation, total_of,
 )
 

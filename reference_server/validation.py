@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -21,9 +22,9 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from reference_server.faults import NO_FAULTS, Fault, Faults
+from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.yaml"
+SPEC_PATH = Path(str(files("accounting_conformance.openapi") / "openapi.yaml"))  # package data of the wheel
 SPEC_URI = "urn:contract"
 _FORMATS = FormatChecker()
 

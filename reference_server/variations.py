@@ -204,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--port must be between 1 and 65535, got {options.port}")
     import uvicorn
 
-    from reference_server.variations_proxy import Proxy
+    from accounting_conformance.reference_server.variations_proxy import Proxy
 
     print(f"reference_server.variations: {options.upstream} behind :{options.port} with {', '.join(chosen) or 'no variation'}",
           file=sys.stderr, flush=True)

@@ -20,8 +20,8 @@ from typing import Iterable
 import httpx
 from starlette.types import Receive, Scope, Send
 
-from reference_server import variations_rewrite as rw
-from reference_server.variations_http import (
+from accounting_conformance.reference_server import variations_rewrite as rw
+from accounting_conformance.reference_server.variations_http import (
     NO_TREE,
     Incoming,
     Outgoing,
@@ -32,7 +32,7 @@ from reference_server.variations_http import (
     request_id,
     transmit,
 )
-from reference_server.variations_json import Style, dumps, loads
+from accounting_conformance.reference_server.variations_json import Style, dumps, loads
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"})
 NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length", "accept-encoding"}

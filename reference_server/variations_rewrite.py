@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 from urllib.parse import quote, unquote
 
-from reference_server.variations_json import Raw
+from accounting_conformance.reference_server.variations_json import Raw
 
 #: `/{kind}/{id}` and `/jobs/{id}`: the paths on which an unknown id may be answered 404 or 410.
 OBJECT_PATH = re.compile(r"^/(?:accounting/(?:invoice_credit_memos|bill_credit_memos|invoices|customer_refunds)|jobs)/[^/]+$")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from strategies.money import amounts, check_amount, minor_units, spelled, to_units
+from accounting_conformance.strategies.money import amounts, check_amount, minor_units, spelled, to_units
 
 __all__ = ["Mode", "Plan", "allocation_plans", "non_positive_amounts"]
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from conformance.fixtures import Fixtures, Party
-from strategies.money import Spelling, amounts, minor_units, spelled, to_units
+from accounting_conformance.conformance.fixtures import Fixtures, Party
+from accounting_conformance.strategies.money import Spelling, amounts, minor_units, spelled, to_units
 
 __all__ = ["bill_credit_memo_creates", "bill_credit_memo_updates", "customer_refund_creates", "invoice_creates",
            "invoice_credit_memo_creates", "invoice_credit_memo_updates", "invoice_updates"]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from conformance.contract import component
+from accounting_conformance.conformance.contract import component
 
 __all__ = ["CURRENCY_CODES", "Spelling", "amounts", "check_amount", "currencies", "minor_unit",
            "minor_units", "spelled", "to_units"]

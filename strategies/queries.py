@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from conformance import querymodel
-from conformance.querymodel import DIRECTIONS, Condition, Filter, instant_ns, kind_of, operators_for, stamp_text
+from accounting_conformance.conformance import querymodel
+from accounting_conformance.conformance.querymodel import DIRECTIONS, Condition, Filter, instant_ns, kind_of, operators_for, stamp_text
 
 __all__ = ["bad_filters", "filters", "sorts"]
 

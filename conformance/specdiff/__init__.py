@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.specdiff.checks import CHECKS, SEVERITIES, Check
-from conformance.specdiff.model import Finding, SpecError
-from conformance.specdiff.operations import OperationDiffer
+from accounting_conformance.conformance.specdiff.checks import CHECKS, SEVERITIES, Check
+from accounting_conformance.conformance.specdiff.model import Finding, SpecError
+from accounting_conformance.conformance.specdiff.operations import OperationDiffer
 
 __all__ = ["CHECKS", "Check", "Finding", "SpecError", "breaking_changes", "diff"]
 

@@ -12,11 +12,11 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from conformance.specdiff import CHECKS, diff
-from conformance.specdiff.gate import FAIL_ON, Verdict
-from conformance.specdiff.model import SpecError, mapping
-from conformance.specdiff.render import FORMATS, as_json, github, markdown, text
-from conformance.specdiff.source import as_spec, line_of, read_at, read_file
+from accounting_conformance.conformance.specdiff import CHECKS, diff
+from accounting_conformance.conformance.specdiff.gate import FAIL_ON, Verdict
+from accounting_conformance.conformance.specdiff.model import SpecError, mapping
+from accounting_conformance.conformance.specdiff.render import FORMATS, as_json, github, markdown, text
+from accounting_conformance.conformance.specdiff.source import as_spec, line_of, read_at, read_file
 
 
 def parser() -> argparse.ArgumentParser:

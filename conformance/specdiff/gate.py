@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.specdiff.model import Finding
+from accounting_conformance.conformance.specdiff.model import Finding
 
 FAIL_ON = ("breaking", "warning", "never")
 _SEMVER = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?")

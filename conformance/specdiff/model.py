@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from conformance.specdiff.checks import CHECKS, Severity
+from accounting_conformance.conformance.specdiff.checks import CHECKS, Severity
 
 
 class SpecError(Exception):

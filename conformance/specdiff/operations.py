@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conformance.specdiff.model import At, Recorder, canonical, deref, escape, mapping, names, sequence
-from conformance.specdiff.schemas import SchemaDiffer
-from conformance.specdiff.security import compare_security
+from accounting_conformance.conformance.specdiff.model import At, Recorder, canonical, deref, escape, mapping, names, sequence
+from accounting_conformance.conformance.specdiff.schemas import SchemaDiffer
+from accounting_conformance.conformance.specdiff.security import compare_security
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _TEMPLATE = re.compile(r"\{[^}/]*\}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conformance.specdiff.checks import SEVERITIES
-from conformance.specdiff.gate import Verdict
+from accounting_conformance.conformance.specdiff.checks import SEVERITIES
+from accounting_conformance.conformance.specdiff.gate import Verdict
 
 FORMATS = ("text", "json", "markdown", "github")
 _LEVEL = {"breaking": "error", "warning": "warning", "info": "notice"}

@@ -11,8 +11,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from conformance.specdiff.checks import BOUND_IDS
-from conformance.specdiff.model import At, Recorder, canonical, deref, mapping, names, sequence, shown
+from accounting_conformance.conformance.specdiff.checks import BOUND_IDS
+from accounting_conformance.conformance.specdiff.model import At, Recorder, canonical, deref, mapping, names, sequence, shown
 
 _ANY = frozenset({"string", "number", "integer", "boolean", "array", "object"})
 _UPPER = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.specdiff.model import At, Recorder, escape, mapping, sequence
+from accounting_conformance.conformance.specdiff.model import At, Recorder, escape, mapping, sequence
 
 Requirement = frozenset[tuple[str, frozenset[str]]]
 _SCHEME_FIELDS = ("type", "in", "name", "scheme", "openIdConnectUrl")

@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
-from conformance.contract import parse_spec
-from conformance.locate import Locator
-from conformance.specdiff.model import SpecError
+from accounting_conformance.conformance.contract import parse_spec
+from accounting_conformance.conformance.locate import Locator
+from accounting_conformance.conformance.specdiff.model import SpecError
 
 
 def as_spec(text: str, origin: str) -> dict[str, Any]:

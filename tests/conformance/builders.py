@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.client import ApiClient
-from conformance.expect import create
-from conformance.fixtures import Fixtures
+from accounting_conformance.conformance.client import ApiClient
+from accounting_conformance.conformance.expect import create
+from accounting_conformance.conformance.fixtures import Fixtures
 
 
 def invoice_credit_memo(fixtures: Fixtures, tag: str, *, amounts: tuple[str, ...] = ("10.00",), currency: str = "USD",

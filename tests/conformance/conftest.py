@@ -10,18 +10,19 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from conformance import checks
-from conformance.client import ApiClient
-from conformance.plugin import ConformancePlugin
-from conformance.responses import ResponseContract
-from conformance.settings import REPO, Settings
-from conformance.states import StateLog
-from conformance.transport import honour_retry_after
+from accounting_conformance.conformance import checks
+from accounting_conformance.conformance.client import ApiClient
+from accounting_conformance.conformance.plugin import ConformancePlugin
+from accounting_conformance.conformance.responses import ResponseContract
+from accounting_conformance.conformance.resources import contract_path, schemathesis_config_path
+from accounting_conformance.conformance.settings import Settings
+from accounting_conformance.conformance.states import StateLog
+from accounting_conformance.conformance.transport import honour_retry_after
 
 if TYPE_CHECKING:
-    from conformance.fixtures import Fixtures
+    from accounting_conformance.conformance.fixtures import Fixtures
 
-SPEC = REPO / "openapi" / "openapi.yaml"
+SPEC = contract_path()
 
 
 def _plugin(config: pytest.Config) -> ConformancePlugin | None:
@@ -68,7 +69,7 @@ def client(settings: Settings, api_schema: schemathesis.BaseSchema) -> Iterator[
 @pytest.fixture(scope="session")
 def fixtures(settings: Settings) -> "Fixtures":
     """The target's customers, vendors, accounts, items and bills."""
-    from conformance.fixtures import load_fixtures
+    from accounting_conformance.conformance.fixtures import load_fixtures
 
     return load_fixtures(settings.fixtures)
 
@@ -83,9 +84,9 @@ def tag(settings: Settings) -> str:
 @pytest.fixture(scope="session")
 def api_schema(settings: Settings, tag: str) -> schemathesis.BaseSchema:
     """The contract, loaded for schemathesis and pointed at the target."""
-    # The repository's schemathesis.toml serves the plain command line; the run takes its operation
+    # conformance/schemathesis.toml serves the plain command line (`st run --config-file`) too; the run takes its operation
     # overrides and supplies the token itself.
-    data = tomllib.loads((REPO / "schemathesis.toml").read_text())
+    data = tomllib.loads(schemathesis_config_path().read_text())
     data.pop("auth", None)
     data["seed"] = settings.seed
     if settings.profile.name == "quick":  # the coverage phase's exhaustive boundary cases do not fit in 30 s

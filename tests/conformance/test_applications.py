@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from conformance.client import ApiClient
-from conformance.expect import RESOURCES, amount, create, fetch, links_of, payments_of, same, status_is
-from conformance.fixtures import Fixtures
-from conformance.platforms import operation_id, require
-from tests.conformance import builders
+from accounting_conformance.conformance.client import ApiClient
+from accounting_conformance.conformance.expect import RESOURCES, amount, create, fetch, links_of, payments_of, same, status_is
+from accounting_conformance.conformance.fixtures import Fixtures
+from accounting_conformance.conformance.platforms import operation_id, require
+from . import builders
 
 MEMOS = ("invoice_credit_memo", "bill_credit_memo")
 APPLY = {"invoice_credit_memo": "/accounting/invoice_credit_applications",

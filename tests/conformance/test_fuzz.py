@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import schemathesis
 
-from conformance.checks import OUR_CHECKS
-from conformance.platforms import require
+from accounting_conformance.conformance.checks import OUR_CHECKS
+from accounting_conformance.conformance.platforms import require
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 

@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from conformance.client import ApiClient
-from conformance.expect import RESOURCES, create, instant, invoice_matches, memo_matches, status_is
-from conformance.failures import violation
-from conformance.fixtures import Fixtures
-from conformance.ledger import Ledger, Memo, Target
-from conformance.platforms import require
-from conformance.states import StateLog
-from tests.conformance import builders
+from accounting_conformance.conformance.client import ApiClient
+from accounting_conformance.conformance.expect import RESOURCES, create, instant, invoice_matches, memo_matches, status_is
+from accounting_conformance.conformance.failures import violation
+from accounting_conformance.conformance.fixtures import Fixtures
+from accounting_conformance.conformance.ledger import Ledger, Memo, Target
+from accounting_conformance.conformance.platforms import require
+from accounting_conformance.conformance.states import StateLog
+from . import builders
 
 APPLY = {"invoice_credit_memo": "/accounting/invoice_credit_applications",
          "bill_credit_memo": "/accounting/bill_credit_applications"}

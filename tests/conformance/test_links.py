@@ -8,8 +8,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings as hsettings
 
-from conformance.checks import OUR_CHECKS
-from conformance.settings import Settings
+from accounting_conformance.conformance.checks import OUR_CHECKS
+from accounting_conformance.conformance.settings import Settings
 
 
 @pytest.mark.rules("SCHEMA-001", "SCHEMA-002", "WRITE-001", "WRITE-003", "MONEY-003", "STATUS-001", "FETCH-001")

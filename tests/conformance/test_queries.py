@@ -7,13 +7,13 @@ from typing import Any, Iterator
 import pytest
 from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 
-from conformance import querymodel
-from conformance.client import ApiClient
-from conformance.expect import RESOURCES, envelope, listing, same, status_is, text
-from conformance.failures import violation
-from conformance.fixtures import Fixtures
-from strategies import queries
-from tests.conformance import builders
+from accounting_conformance.conformance import querymodel
+from accounting_conformance.conformance.client import ApiClient
+from accounting_conformance.conformance.expect import RESOURCES, envelope, listing, same, status_is, text
+from accounting_conformance.conformance.failures import violation
+from accounting_conformance.conformance.fixtures import Fixtures
+from accounting_conformance.strategies import queries
+from . import builders
 
 PATH = RESOURCES["invoice_credit_memo"]
 KEY = "invoice_credit_memos"

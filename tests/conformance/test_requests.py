@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from conformance.client import ApiClient
-from conformance.expect import RESOURCES, create, fetch, same, status_is
-from conformance.fixtures import Fixtures
-from conformance.platforms import operation_id, require
-from tests.conformance import builders
+from accounting_conformance.conformance.client import ApiClient
+from accounting_conformance.conformance.expect import RESOURCES, create, fetch, same, status_is
+from accounting_conformance.conformance.fixtures import Fixtures
+from accounting_conformance.conformance.platforms import operation_id, require
+from . import builders
 
 NOT_AN_OBJECT = ["null", "[]", '"prefer_sync"', "3", "\x0c"]  # a lone form feed is not JSON whitespace (RFC 8259)
 MEMOS = ("invoice_credit_memo", "bill_credit_memo")

@@ -9,15 +9,15 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings as hsettings, strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 
-from conformance.client import ApiClient
-from conformance.expect import amount, envelope, invoice_matches, memo_matches, same, status_is
-from conformance.failures import violation
-from conformance.fixtures import Fixtures
-from conformance.ledger import Ledger, Memo, Target
-from conformance.platforms import require
-from conformance.settings import Settings
-from conformance.states import StateLog
-from strategies import allocations, documents, money
+from accounting_conformance.conformance.client import ApiClient
+from accounting_conformance.conformance.expect import amount, envelope, invoice_matches, memo_matches, same, status_is
+from accounting_conformance.conformance.failures import violation
+from accounting_conformance.conformance.fixtures import Fixtures
+from accounting_conformance.conformance.ledger import Ledger, Memo, Target
+from accounting_conformance.conformance.platforms import require
+from accounting_conformance.conformance.settings import Settings
+from accounting_conformance.conformance.states import StateLog
+from accounting_conformance.strategies import allocations, documents, money
 
 ICM, BCM = "invoice_credit_memo", "bill_credit_memo"
 PATHS = {ICM: "/accounting/invoice_credit_memos", BCM: "/accounting/bill_credit_memos"}

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from conformance.client import ApiClient
-from conformance.contract import component
-from conformance.expect import RESOURCES, amount, create, envelope, fetch, instant, listing, same, status_is
-from conformance.failures import violation
-from conformance.fixtures import Fixtures
-from conformance.platforms import operation_id, require
-from conformance.querymodel import instant_ns
-from tests.conformance import builders
+from accounting_conformance.conformance.client import ApiClient
+from accounting_conformance.conformance.contract import component
+from accounting_conformance.conformance.expect import RESOURCES, amount, create, envelope, fetch, instant, listing, same, status_is
+from accounting_conformance.conformance.failures import violation
+from accounting_conformance.conformance.fixtures import Fixtures
+from accounting_conformance.conformance.platforms import operation_id, require
+from accounting_conformance.conformance.querymodel import instant_ns
+from . import builders
 
 
 #: How long a job may stay prequeued or pending before it is judged (the contract's adopted rule on AsynchronousJob).

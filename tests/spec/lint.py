@@ -11,13 +11,13 @@ from typing import Any, Iterator
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from conformance.contract import ExactValidator
+from accounting_conformance.conformance.contract import ExactValidator
 from jsonschema.exceptions import ValidationError
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from conformance.invariants import check_object, iter_objects
+from accounting_conformance.conformance.invariants import check_object, iter_objects
 from tests.spec.coverage import compare_fields, compare_operations
 
 OPERATION_COUNT = 21

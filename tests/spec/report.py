@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-import conformance.contract
-from conformance.contract import load_spec
+from accounting_conformance.conformance import contract as contract_module
+from accounting_conformance.conformance.contract import load_spec
 from tests.spec.annotate import problems, render, shown
 from tests.spec.coverage import compare_fields, coverage, load_facts
 from tests.spec.lint import operations
@@ -50,12 +50,12 @@ def pytest_configure(config: Any) -> None:
         path = Path(contract).resolve()
         if not path.is_file():
             raise pytest.UsageError(f"--contract {contract}: no such file")
-        conformance.contract.SPEC_PATH = path
+        contract_module.SPEC_PATH = path
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
     """Print the summary after the test results, then our lint's problems with their lines."""
-    path = conformance.contract.SPEC_PATH
+    path = contract_module.SPEC_PATH
     spec = load_spec()
     try:
         facts = load_facts()

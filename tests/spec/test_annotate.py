@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from conformance.settings import REPO
+from accounting_conformance.conformance.settings import REPO
 from tests.spec.annotate import Problem, github, main, problems, render
 from tests.spec.slips import SLIPS, line_of, put_back
+from accounting_conformance.conformance.resources import contract_path
 
-CONTRACT = REPO / "openapi" / "openapi.yaml"
+CONTRACT = contract_path()
 
 
 def test_the_contract_has_no_problem() -> None:

@@ -6,8 +6,9 @@ import re
 import tomllib
 from typing import Any
 
-from conformance.contract import load_spec
-from conformance.settings import REPO
+from accounting_conformance.conformance.contract import load_spec
+from accounting_conformance.conformance.settings import REPO
+from accounting_conformance.conformance.resources import schemathesis_config_path
 
 METHODS = ("get", "post", "patch", "put", "delete")
 
@@ -19,7 +20,7 @@ def _operations() -> dict[str, str]:
 
 
 def _accepting_400() -> list[re.Pattern[str]]:
-    config = tomllib.loads((REPO / "schemathesis.toml").read_text())
+    config = tomllib.loads((schemathesis_config_path()).read_text())
     return [re.compile(entry["include-operation-id-regex"]) for entry in config.get("operations", [])
             if "400" in entry["checks"]["positive_data_acceptance"]["expected-statuses"]]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conformance.contract import load_spec
+from accounting_conformance.conformance.contract import load_spec
 from tests.spec import lint
 from tests.spec.coverage import accepted, compare_fields, coverage, load_facts
 from tests.spec.report import summary_lines

@@ -25,9 +25,9 @@ import pytest
 import yaml
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
-from conformance.contract import load_spec, parse_spec
-from conformance.specdiff import diff
-from conformance.specdiff.checks import CHECKS
+from accounting_conformance.conformance.contract import load_spec, parse_spec
+from accounting_conformance.conformance.specdiff import diff
+from accounting_conformance.conformance.specdiff.checks import CHECKS
 
 CASES_DIR = Path(__file__).resolve().parent / "diff_cases"
 BASE_FILE = "base.yaml"

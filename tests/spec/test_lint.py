@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conformance.contract import load_spec
+from accounting_conformance.conformance.contract import load_spec
 from tests.spec import lint
 
 ICM_ITEM = "/accounting/invoice_credit_memos/{id}"

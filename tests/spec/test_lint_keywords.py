@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from conformance.contract import load_spec, parse_spec
+from accounting_conformance.conformance.contract import load_spec, parse_spec
 from tests.spec.lint_keywords import schemas_hold_only_known_keywords
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.locate import Locator
+from accounting_conformance.conformance.locate import Locator
 
 TEXT = """\
 openapi: 3.1.0

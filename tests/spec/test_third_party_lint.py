@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 import yaml
 
-from conformance.contract import load_spec
-from conformance.settings import REPO
+from accounting_conformance.conformance.contract import load_spec
+from accounting_conformance.conformance.settings import REPO
 from tests.spec.slips import SLIPS, line_of, put_back
+from accounting_conformance.conformance.resources import contract_path
 
 pytestmark = pytest.mark.slow
 
-CONTRACT = REPO / "openapi" / "openapi.yaml"
+CONTRACT = contract_path()
 REDOCLY = REPO / "node_modules" / ".bin" / "redocly"
 SPECTRAL = REPO / "node_modules" / ".bin" / "spectral"
 ENV = {**os.environ, "SCARF_ANALYTICS": "false", "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}

@@ -11,13 +11,14 @@ import requests
 import schemathesis
 from schemathesis import Response
 
-from conformance import checks
-from conformance.contract import component
-from conformance.failures import RuleViolation
-from conformance.redact import Redactor
-from conformance.settings import REPO
+from accounting_conformance.conformance import checks
+from accounting_conformance.conformance.contract import component
+from accounting_conformance.conformance.failures import RuleViolation
+from accounting_conformance.conformance.redact import Redactor
+from accounting_conformance.conformance.settings import REPO
+from accounting_conformance.conformance.resources import contract_path
 
-SCHEMA = schemathesis.openapi.from_path(REPO / "openapi" / "openapi.yaml", config=schemathesis.Config())
+SCHEMA = schemathesis.openapi.from_path(contract_path(), config=schemathesis.Config())
 
 
 def _case(path: str, method: str, memo_id: str) -> schemathesis.Case:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from conformance import expect
-from conformance.client import Exchange
-from conformance.failures import RuleViolation
-from conformance.redact import Redactor
+from accounting_conformance.conformance import expect
+from accounting_conformance.conformance.client import Exchange
+from accounting_conformance.conformance.failures import RuleViolation
+from accounting_conformance.conformance.redact import Redactor
 
 BASE = "http://target.test/v"
 CLIENT: Any = SimpleNamespace(base=BASE, redactor=Redactor(["tok-9"]), contract=None)

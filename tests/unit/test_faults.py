@@ -13,14 +13,15 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance import selftest, selftest_runs
-from conformance import outcomes
-from conformance.report import first_failure_seconds
-from reference_server.app import Settings, create_app
-from reference_server.faults import CATEGORIES, Fault, Faults
+from accounting_conformance.conformance import selftest, selftest_runs
+from accounting_conformance.conformance import outcomes
+from accounting_conformance.conformance.report import first_failure_seconds
+from accounting_conformance.reference_server.app import Settings, create_app
+from accounting_conformance.reference_server.faults import CATEGORIES, Fault, Faults
+from accounting_conformance.conformance.resources import fixtures_path
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = json.loads((REPO / "reference_server" / "fixtures.json").read_text())
+FIXTURES = json.loads((fixtures_path()).read_text())
 TOKEN = FIXTURES["access_token"]
 CUSTOMER = next(c["id"] for c in FIXTURES["customers"] if c["currency_code"] == "USD")
 

@@ -13,8 +13,8 @@ from typing import Iterator
 
 import pytest
 
-from conformance.embedded import free_port
-from conformance.settings import DEFAULT_FIXTURES, REPO
+from accounting_conformance.conformance.embedded import free_port
+from accounting_conformance.conformance.settings import DEFAULT_FIXTURES, REPO
 
 TOKEN = "hostile-token-7f3a9c1e5b"
 # The broken test servers below drop connections on purpose; their sockets' warnings are theirs, not the suite's.
@@ -76,7 +76,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[str]:
 
 def _run(target: str, tmp_path: Path, *extra: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "conformance", "--target", target, "--access-token", TOKEN,
+        [sys.executable, "-m", "accounting_conformance.conformance", "--target", target, "--access-token", TOKEN,
          "--fixtures", str(DEFAULT_FIXTURES), "--profile", "quick", "--seed", "3",
          "--report-dir", str(tmp_path / "reports"), *extra],
         cwd=REPO, capture_output=True, text=True, timeout=timeout,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from conformance import interop
-from conformance.interop_judge import GUARD_MARK, MOCK, PROXY, Evidence, Result, details, judge, prism_violations, table
+from accounting_conformance.conformance import interop
+from accounting_conformance.conformance.interop_judge import GUARD_MARK, MOCK, PROXY, Evidence, Result, details, judge, prism_violations, table
 
 CLEAN_PRISM_LOG = """\
 [3:31:20 PM] › [HTTP SERVER] get /accounting/invoice_credit_memos ℹ  info      Request received

@@ -8,11 +8,11 @@ from typing import Any, Callable
 
 import pytest
 
-from conformance.contract import component
+from accounting_conformance.conformance.contract import component
 from hypothesis import given, settings, strategies as st
 
-from conformance.invariants import KINDS, check_object, iter_objects
-from conformance.rules import BY_ID
+from accounting_conformance.conformance.invariants import KINDS, check_object, iter_objects
+from accounting_conformance.conformance.rules import BY_ID
 
 KIND_EXAMPLES = {
     "InvoiceCreditMemo": ("InvoiceCreditMemoExample", "invoice_credit_memo"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from conformance.ledger import Ledger, Memo, Target
+from accounting_conformance.conformance.ledger import Ledger, Memo, Target
 
 
 def _ledger() -> Ledger:

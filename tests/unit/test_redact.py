@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from conformance.redact import MASK, Redactor, curl
+from accounting_conformance.conformance.redact import MASK, Redactor, curl
 
 
 def test_token_is_masked_in_plain_and_url_encoded_forms() -> None:

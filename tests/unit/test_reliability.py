@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.reliability import Part, crash_result, outcomes, pytest_part
+from accounting_conformance.conformance.reliability import Part, crash_result, outcomes, pytest_part
 
 RUN = {"acknowledged": 10, "acknowledged_applications": 8, "in_flight": 2, "lost": 0, "inconsistent": 0}
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conformance import report
-from conformance.failures import violation
-from conformance.outcomes import TestRecord, classify
-from conformance.redact import Redactor
-from conformance.settings import resolve
+from accounting_conformance.conformance import report
+from accounting_conformance.conformance.failures import violation
+from accounting_conformance.conformance.outcomes import TestRecord, classify
+from accounting_conformance.conformance.redact import Redactor
+from accounting_conformance.conformance.settings import resolve
 
 
 def _records() -> list[TestRecord]:
@@ -45,7 +45,7 @@ def test_reports_put_failures_first_with_expected_received_and_a_masked_reproduc
 def test_the_pointed_modules_run_before_the_generated_phases() -> None:
     from types import SimpleNamespace
 
-    from conformance.plugin import module_rank
+    from accounting_conformance.conformance.plugin import module_rank
 
     names = ["tests/conformance/test_fuzz.py::test_x", "tests/conformance/test_new.py::t",
              "tests/conformance/test_writes.py::test_y", "tests/conformance/test_stateful.py::t"]
@@ -55,7 +55,7 @@ def test_the_pointed_modules_run_before_the_generated_phases() -> None:
 
 
 def test_operation_ids_are_built_from_verb_and_kind_as_the_contract_names_them() -> None:
-    from conformance.platforms import operation_id, supported_platforms
+    from accounting_conformance.conformance.platforms import operation_id, supported_platforms
 
     kinds = ["invoice", "invoice_credit_memo", "bill_credit_memo", "customer_refund", "invoice_credit_application",
              "bill_credit_application"]

@@ -10,12 +10,13 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from conformance.client import Exchange
-from conformance.contract import component
-from conformance.failures import RuleViolation
-from conformance.redact import Redactor
-from conformance.responses import ResponseContract
-from conformance.settings import REPO
+from accounting_conformance.conformance.client import Exchange
+from accounting_conformance.conformance.contract import component
+from accounting_conformance.conformance.failures import RuleViolation
+from accounting_conformance.conformance.redact import Redactor
+from accounting_conformance.conformance.responses import ResponseContract
+from accounting_conformance.conformance.settings import REPO
+from accounting_conformance.conformance.resources import contract_path
 
 BASE = "http://target.test/versioned"
 ERROR = {"error_type": "INVALID_REQUEST", "error_code": "NOT_FOUND", "error_message": "no such memo"}
@@ -23,7 +24,7 @@ ERROR = {"error_type": "INVALID_REQUEST", "error_code": "NOT_FOUND", "error_mess
 
 @pytest.fixture(scope="module")
 def contract() -> ResponseContract:
-    return ResponseContract(schemathesis.openapi.from_path(REPO / "openapi" / "openapi.yaml", config=SchemathesisConfig()))
+    return ResponseContract(schemathesis.openapi.from_path(contract_path(), config=SchemathesisConfig()))
 
 
 def exchange(status: int, body: Any, path: str = "/accounting/invoice_credit_memos/abc", *, method: str = "GET",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.settings import REPO
+from accounting_conformance.conformance.settings import REPO
 
 TOKEN = "tok-RECOGNISABLE-4b1d2c9e"
 CLIENT_ID, CLIENT_SECRET = "client-RECOGNISABLE-id", "secret-RECOGNISABLE-77"
@@ -19,7 +19,7 @@ CLIENT_ID, CLIENT_SECRET = "client-RECOGNISABLE-id", "secret-RECOGNISABLE-77"
 def test_no_output_of_a_failing_run_contains_a_secret(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     done = subprocess.run(
-        [sys.executable, "-m", "conformance", "--access-token", TOKEN, "--basic-auth", f"{CLIENT_ID}:{CLIENT_SECRET}",
+        [sys.executable, "-m", "accounting_conformance.conformance", "--access-token", TOKEN, "--basic-auth", f"{CLIENT_ID}:{CLIENT_SECRET}",
          "--fault", "remaining-not-lowered", "--profile", "quick", "--seed", "9", "--report-dir", str(reports),
          "--", "-k", "test_writes or test_fuzz"],
         cwd=REPO, capture_output=True, text=True, timeout=300,

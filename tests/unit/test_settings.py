@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.settings import DEFAULT_TOKEN, PROFILES, SettingsError, resolve
+from accounting_conformance.conformance.settings import DEFAULT_TOKEN, PROFILES, SettingsError, resolve
 
 
 def test_defaults_need_no_configuration() -> None:
@@ -49,7 +49,7 @@ def test_redacted_settings_hide_every_secret() -> None:
 
 
 def test_tls_verification_is_on_by_default_and_can_be_turned_off_explicitly() -> None:
-    from conformance.client import ApiClient
+    from accounting_conformance.conformance.client import ApiClient
 
     assert resolve({}, env={}).tls_verify is True
     off = resolve({"target": "https://example.invalid", "access_token": "t", "fixtures": "reference_server/fixtures.json"},

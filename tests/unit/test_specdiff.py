@@ -14,10 +14,11 @@ import pytest
 
 import json
 
-from conformance.specdiff import breaking_changes, diff
-from conformance.specdiff.__main__ import main
-from conformance.specdiff.gate import version_bumped
-from conformance.specdiff.source import line_of
+from accounting_conformance.conformance.specdiff import breaking_changes, diff
+from accounting_conformance.conformance.specdiff.__main__ import main
+from accounting_conformance.conformance.specdiff.gate import version_bumped
+from accounting_conformance.conformance.specdiff.source import line_of
+from accounting_conformance.conformance.resources import contract_path
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -233,14 +234,14 @@ def test_the_cli_finds_no_change_between_head_and_an_unchanged_tree(tmp_path: Pa
 
 
 def test_the_cli_runs_as_a_module_against_head() -> None:
-    run = subprocess.run([sys.executable, "-m", "conformance.specdiff", "--base", "HEAD", "openapi/openapi.yaml"],
+    run = subprocess.run([sys.executable, "-m", "accounting_conformance.conformance.specdiff", "--base", "HEAD", "openapi/openapi.yaml"],
                          cwd=REPO, capture_output=True, text=True, check=False)
     assert run.returncode in (0, 1), run.stderr
     assert run.stdout.startswith("spec-diff: openapi/openapi.yaml since HEAD")
 
 
 def test_an_unknown_ref_exits_2_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--base", "no-such-ref-anywhere", str(REPO / "openapi" / "openapi.yaml")]) == 2
+    assert main(["--base", "no-such-ref-anywhere", str(contract_path())]) == 2
     assert "unknown git ref 'no-such-ref-anywhere'" in capsys.readouterr().err
 
 
@@ -256,7 +257,7 @@ def test_a_document_without_paths_exits_2(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_the_check_list_names_every_check_once(capsys: pytest.CaptureFixture[str]) -> None:
-    from conformance.specdiff.checks import CHECKS
+    from accounting_conformance.conformance.specdiff.checks import CHECKS
     assert main(["--checks"]) == 0
     ids = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert ids == list(CHECKS) and len(set(ids)) == len(ids)

@@ -8,8 +8,8 @@ from typing import Any, Iterator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.contract import load_spec
-from conformance.specdiff import diff
+from accounting_conformance.conformance.contract import load_spec
+from accounting_conformance.conformance.specdiff import diff
 
 SPEC = load_spec()
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conformance import report, selftest_states
-from conformance.outcomes import TestRecord
-from conformance.selftest_runs import Run
-from conformance.settings import resolve
-from conformance.states import STATES, StateLog
+from accounting_conformance.conformance import report, selftest_states
+from accounting_conformance.conformance.outcomes import TestRecord
+from accounting_conformance.conformance.selftest_runs import Run
+from accounting_conformance.conformance.settings import resolve
+from accounting_conformance.conformance.states import STATES, StateLog
 
 
 def test_a_memo_state_follows_its_amounts() -> None:
@@ -53,7 +53,7 @@ def test_a_clean_run_that_left_a_state_unreached_is_named_by_the_selftest() -> N
 
 def test_selftest_fails_when_a_clean_run_leaves_a_state_unreached(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    from conformance import selftest
+    from accounting_conformance.conformance import selftest
 
     def suite(fault: str | None, seed: int, profile: str, workdir: Path, timeout: float, *, stop_first: bool = False) -> Run:
         reached = dict.fromkeys(STATES, 1) if fault else {**dict.fromkeys(STATES, 1), "delete refused while used up": 0}

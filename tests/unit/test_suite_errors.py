@@ -12,11 +12,11 @@ import httpx
 import pytest
 import requests
 
-from conformance import report
-from conformance.failures import violation
-from conformance.outcomes import TestRecord, classify, suite_bugs
-from conformance.redact import Redactor
-from conformance.settings import DEFAULT_TOKEN, REPO, resolve
+from accounting_conformance.conformance import report
+from accounting_conformance.conformance.failures import violation
+from accounting_conformance.conformance.outcomes import TestRecord, classify, suite_bugs
+from accounting_conformance.conformance.redact import Redactor
+from accounting_conformance.conformance.settings import DEFAULT_TOKEN, REPO, resolve
 
 REDACT = Redactor(["tok-1"])
 
@@ -69,7 +69,7 @@ def test_a_crash_of_a_conformance_test_exits_2_labelled_suite_error_with_its_tra
             items[0].obj = lambda *a, **k: [][0]  # an IndexError of the suite's own making
     """))
     done = subprocess.run(
-        [sys.executable, "-m", "conformance", "--profile", "quick", "--seed", "1", "--report-dir", str(tmp_path / "r"),
+        [sys.executable, "-m", "accounting_conformance.conformance", "--profile", "quick", "--seed", "1", "--report-dir", str(tmp_path / "r"),
          "--", "-p", "buggy_plugin"],
         cwd=REPO, capture_output=True, text=True, timeout=180, env={**_env(), "PYTHONPATH": str(tmp_path)},
     )

@@ -12,9 +12,10 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from conformance.client import MAX_RETRY_AFTER, retry_after_seconds
-from conformance.settings import REPO
-from conformance.transport import honour_retry_after
+from accounting_conformance.conformance.client import MAX_RETRY_AFTER, retry_after_seconds
+from accounting_conformance.conformance.settings import REPO
+from accounting_conformance.conformance.transport import honour_retry_after
+from accounting_conformance.conformance.resources import contract_path
 
 SEEN: list[str] = []
 
@@ -51,7 +52,7 @@ def test_a_429_is_sent_again_after_its_retry_after_and_the_next_answer_judged(ta
     SEEN.clear()
     config = SchemathesisConfig()
     config.projects.default.update(base_url=target)
-    schema = honour_retry_after(schemathesis.openapi.from_path(REPO / "openapi" / "openapi.yaml", config=config))
+    schema = honour_retry_after(schemathesis.openapi.from_path(contract_path(), config=config))
     operation = schema["/accounting/invoices/{id}"]["GET"]
     case = operation.Case(path_parameters={"id": "x"}, query={"access_token": "t"})
     response = case.call()

@@ -14,16 +14,16 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.states import STATES
+from accounting_conformance.conformance.states import STATES
 
-from conformance import selftest, selftest_runs
-from conformance import variations as runner
-from conformance.embedded import EmbeddedServer
-from conformance.settings import DEFAULT_TOKEN
-from reference_server import variations, variations_rewrite
-from reference_server.variations_http import Routes, accepts
-from reference_server.variations_json import Style, dumps, js_number, loads
-from reference_server.variations_proxy import Proxy
+from accounting_conformance.conformance import selftest, selftest_runs
+from accounting_conformance.conformance import variations as runner
+from accounting_conformance.conformance.embedded import EmbeddedServer
+from accounting_conformance.conformance.settings import DEFAULT_TOKEN
+from accounting_conformance.reference_server import variations, variations_rewrite
+from accounting_conformance.reference_server.variations_http import Routes, accepts
+from accounting_conformance.reference_server.variations_json import Style, dumps, js_number, loads
+from accounting_conformance.reference_server.variations_proxy import Proxy
 
 NUMBERS = '{"a":1.10,"b":12345678901234567890.123456789,"c":-0,"d":1E+2,"e":"1.10","f":[0.000001,7]}'
 MEMO = {"id": "m1", "total_amount": "3", "remaining_amount": "14.5", "created_at": "2024-01-31T20:00:00.123Z",

@@ -78,7 +78,7 @@ def start_server(db_path: Path, log_path: Path, token: str | None = None) -> Ser
     """Start the reference server on a free loopback port over `db_path`; retry if the port was taken."""
     for _ in range(5):
         port = free_port()
-        command = [sys.executable, "-m", "reference_server", "--host", "127.0.0.1", "--port", str(port),
+        command = [sys.executable, "-m", "accounting_conformance.reference_server", "--host", "127.0.0.1", "--port", str(port),
                    "--db", str(db_path)]
         if token:
             command += ["--access-token", token]

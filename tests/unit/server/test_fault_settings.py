@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from reference_server import __main__ as server_main
-from reference_server.app import Settings
-from reference_server.faults import NO_FAULTS, Fault, Faults, UnknownFault
+from accounting_conformance.reference_server import __main__ as server_main
+from accounting_conformance.reference_server.app import Settings
+from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults, UnknownFault
 
 REPO = Path(__file__).resolve().parents[3]
 SERVER = REPO / "reference_server"
@@ -44,7 +44,7 @@ def test_every_call_of_a_fault_aware_function_in_the_server_passes_the_faults_on
     checked, missing = 0, []
     for module, tree in modules.items():
         imported = {alias.asname or alias.name: (str(node.module).rsplit(".", 1)[-1], alias.name) for node in tree.body
-                    if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("reference_server.")
+                    if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("accounting_conformance.reference_server.")
                     for alias in node.names}
         for call in (node for node in ast.walk(tree) if isinstance(node, ast.Call)):
             callee = call.func
@@ -85,7 +85,7 @@ def test_a_misspelt_fault_name_is_refused_with_the_known_ones() -> None:
 
 
 def test_a_misspelt_fault_fails_at_start_listing_the_valid_names() -> None:
-    result = subprocess.run([sys.executable, "-m", "reference_server", "--fault", "limit-ignored", "--fault", "no-such-fault"],
+    result = subprocess.run([sys.executable, "-m", "accounting_conformance.reference_server", "--fault", "limit-ignored", "--fault", "no-such-fault"],
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "unknown --fault 'no-such-fault'" in result.stderr

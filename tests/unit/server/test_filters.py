@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference_server import filters
-from reference_server.filters import Condition, QueryError, condition_sql, parse_filter
+from accounting_conformance.reference_server import filters
+from accounting_conformance.reference_server.filters import Condition, QueryError, condition_sql, parse_filter
 
 ICM = "invoice_credit_memos"
 NS = 1_000_000

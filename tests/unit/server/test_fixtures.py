@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from reference_server import money
-from reference_server.store import load_fixtures
+from accounting_conformance.reference_server import money
+from accounting_conformance.reference_server.store import load_fixtures
 
 FIXTURES = load_fixtures()
 

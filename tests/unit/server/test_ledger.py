@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference_server import ledger
-from reference_server.ledger import Allocation, Balance, RuleViolation, check_application
+from accounting_conformance.reference_server import ledger
+from accounting_conformance.reference_server.ledger import Allocation, Balance, RuleViolation, check_application
 
 D = Decimal
 MEMO = Balance("memo-1", "cust-1", "USD", D("100"))

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference_server import money
-from reference_server.money import MoneyError, format_amount, parse_amount
+from accounting_conformance.reference_server import money
+from accounting_conformance.reference_server.money import MoneyError, format_amount, parse_amount
 
 
 @pytest.mark.parametrize("value", ["14.34", 14.34, Decimal("14.34"), "14.340", Decimal("1434E-2")])

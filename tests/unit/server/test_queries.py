@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from reference_server import queries, records
-from reference_server.queries import Cursor, QueryError, list_page, parse_list_query
-from reference_server.store import Database, open_db
-from reference_server.timestamps import format_ms
+from accounting_conformance.reference_server import queries, records
+from accounting_conformance.reference_server.queries import Cursor, QueryError, list_page, parse_list_query
+from accounting_conformance.reference_server.store import Database, open_db
+from accounting_conformance.reference_server.timestamps import format_ms
 
 ICM = "invoice_credit_memos"
 BASE_MS = 1_700_000_000_000

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from reference_server import records
-from reference_server.store import Database, load_fixtures, open_db, seed
-from reference_server.timestamps import format_ms, parse_ms
+from accounting_conformance.reference_server import records
+from accounting_conformance.reference_server.store import Database, load_fixtures, open_db, seed
+from accounting_conformance.reference_server.timestamps import format_ms, parse_ms
 
 ICM = "invoice_credit_memos"
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference_server import timestamps
-from reference_server.timestamps import TimestampError, format_ms, parse_instant_ns, parse_ms
+from accounting_conformance.reference_server import timestamps
+from accounting_conformance.reference_server.timestamps import TimestampError, format_ms, parse_instant_ns, parse_ms
 
 
 @pytest.mark.parametrize(

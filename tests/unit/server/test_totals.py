@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference_server import ledger, totals
-from reference_server.ledger import RuleViolation
+from accounting_conformance.reference_server import ledger, totals
+from accounting_conformance.reference_server.ledger import RuleViolation
 
 D = Decimal
 

@@ -11,11 +11,11 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
-from conformance.contract import ExactValidator
+from accounting_conformance.conformance.contract import ExactValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from conformance.fixtures import Fixtures, load_fixtures
+from accounting_conformance.conformance.fixtures import Fixtures, load_fixtures
 
 SPEC_PATH = Path(__file__).resolve().parents[3] / "openapi" / "openapi.yaml"
 SPEC_URI = "urn:spec"

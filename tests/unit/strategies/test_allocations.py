@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings, strategies as st
 from hypothesis.errors import InvalidArgument
 
-from strategies.allocations import Plan, allocation_plans, non_positive_amounts
-from strategies.money import amounts, minor_unit
+from accounting_conformance.strategies.allocations import Plan, allocation_plans, non_positive_amounts
+from accounting_conformance.strategies.money import amounts, minor_unit
 from tests.unit.strategies.spec_helpers import errors
 
 FIND = settings(max_examples=500, database=None, derandomize=True, suppress_health_check=list(HealthCheck))

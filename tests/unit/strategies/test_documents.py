@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings, strategies as st
 from hypothesis.errors import InvalidArgument
 
-from strategies import documents
-from strategies.money import minor_unit
+from accounting_conformance.strategies import documents
+from accounting_conformance.strategies.money import minor_unit
 from tests.unit.strategies.spec_helpers import errors, reference_fixtures
 
 TAG = "cst-1f-0a0b0c"

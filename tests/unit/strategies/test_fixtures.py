@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conformance.fixtures import DEFAULT_PATH, Fixtures, FixturesError, load_fixtures
+from accounting_conformance.conformance.fixtures import DEFAULT_PATH, Fixtures, FixturesError, load_fixtures
 
 
 def _document() -> dict[str, Any]:

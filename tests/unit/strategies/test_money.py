@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings, strategies as st
 from hypothesis.errors import InvalidArgument
 
-from strategies.money import CURRENCY_CODES, amounts, currencies, minor_unit, minor_units, spelled
+from accounting_conformance.strategies.money import CURRENCY_CODES, amounts, currencies, minor_unit, minor_units, spelled
 from tests.unit.strategies.spec_helpers import errors, spec
 
 FIND = settings(max_examples=400, database=None, derandomize=True, suppress_health_check=list(HealthCheck))

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings, strategies as st
 from hypothesis.errors import InvalidArgument
 
-from conformance import querymodel
-from conformance.querymodel import Filter
-from strategies.queries import bad_filters, filters, sorts
+from accounting_conformance.conformance import querymodel
+from accounting_conformance.conformance.querymodel import Filter
+from accounting_conformance.strategies.queries import bad_filters, filters, sorts
 from tests.unit.strategies.spec_helpers import PARAMETERS, filter_regex, parameter, sort_regex
 
 RESOURCES = list(PARAMETERS)

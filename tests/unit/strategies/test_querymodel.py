@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from conformance.querymodel import (
+from accounting_conformance.conformance.querymodel import (
     Condition, Filter, expected_order, filter_timestamp, instant_ns, matches, ms_of, parse_ms, stamp_text,
     within_ms_bounds,
 )
