@@ -83,6 +83,16 @@ def pointer(document: Any, path: str) -> Any:
     return node
 
 
+def operation_pointer(operation_id: str, *keys: str, path: str | Path | None = None) -> str:
+    """The JSON pointer of an operation, or of a key under it: getInvoice -> `#/paths/~1accounting~1invoices~1{id}/get`."""
+    for route, item in load_spec(path).get("paths", {}).items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
+                parts = (route, method, *keys)
+                return "#/" + "/".join(["paths", *(p.replace("~", "~0").replace("/", "~1") for p in parts)])
+    raise KeyError(f"the contract has no operation {operation_id!r}")
+
+
 def _exact_multiple_of(validator: Any, step: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
     """`multipleOf` as JSON Schema means it, on exact decimals (jsonschema divides binary floats: 0.15 / 0.0001 fails)."""
     if validator.is_type(instance, "number"):

@@ -13,6 +13,7 @@ from types import TracebackType
 
 import httpx
 
+from accounting_conformance.conformance import kinds
 
 
 def free_port() -> int:
@@ -53,7 +54,7 @@ class EmbeddedServer:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"the reference server exited at start:\n{self._log.read_text()[-2000:]}")
             try:
-                httpx.get(f"{self.url}/accounting/invoices", params={"access_token": self.access_token, "limit": 1}, timeout=1)
+                httpx.get(f"{self.url}{kinds.get('invoice').path}", params={"access_token": self.access_token, "limit": 1}, timeout=1)
                 return self.url
             except httpx.TransportError:
                 time.sleep(0.1)

@@ -5,17 +5,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
+from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.client import ApiClient, Exchange
 from accounting_conformance.conformance.failures import violation
 from accounting_conformance.conformance.ledger import Memo, Target
 from accounting_conformance.conformance.querymodel import instant_ns
-
-RESOURCES = {
-    "invoice_credit_memo": "/accounting/invoice_credit_memos",
-    "bill_credit_memo": "/accounting/bill_credit_memos",
-    "invoice": "/accounting/invoices",
-    "customer_refund": "/accounting/customer_refunds",
-}
 
 
 def amount(value: Any) -> Decimal | None:
@@ -110,14 +104,14 @@ def instant(client: ApiClient, exchange: Exchange, obj: Mapping[str, Any], field
 
 def fetch(client: ApiClient, kind: str, object_id: str, rule: str) -> tuple[Exchange, dict[str, Any]]:
     """Fetch one object, failing under `rule` unless it answers 200 with that object."""
-    exchange = client.request("GET", f"{RESOURCES[kind]}/{object_id}")
+    exchange = client.request("GET", kinds.get(kind).item(object_id))
     body = status_is(client, exchange, (200,), rule, f"the {kind} {object_id} exists")
     return exchange, envelope(client, exchange, body, kind, rule)
 
 
 def create(client: ApiClient, kind: str, body: Mapping[str, Any], rule: str = "WRITE-001") -> dict[str, Any]:
     """Create one object, failing under `rule` unless it answers 200 with the object; return the created object."""
-    exchange = client.request("POST", RESOURCES[kind], body=dict(body))
+    exchange = client.request("POST", kinds.get(kind).path, body=dict(body))
     return envelope(client, exchange, status_is(client, exchange, (200,), rule, f"a valid {kind} is created"), kind, rule)
 
 
@@ -146,7 +140,7 @@ def payments_of(invoice: Mapping[str, Any]) -> dict[str, Decimal | None]:
 
 def links_of(memo: Mapping[str, Any], kind: str) -> dict[str, Decimal | None]:
     """A memo's links as {target id: allocated amount}, summed per target."""
-    return _summed(_entries(memo.get("linked_invoices" if kind == "invoice_credit_memo" else "linked_bills")), "allocated_amount")
+    return _summed(_entries(memo.get(kinds.application(kind).links)), "allocated_amount")
 
 
 def memo_matches(client: ApiClient, model: Memo, rule: str) -> tuple[Exchange, dict[str, Any]]:

@@ -21,6 +21,7 @@ from typing import Sequence
 
 import httpx
 
+from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.embedded import EmbeddedServer, free_port
 from accounting_conformance.conformance.interop_judge import GUARD_MARK, MOCK, PROXY, Evidence, Result, details, judge, read_summary, table
 from accounting_conformance.conformance.settings import DEFAULT_TOKEN, ENV, PROFILES, REPO
@@ -89,7 +90,7 @@ def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 def _answers(url: str) -> bool:
     """True once anything answers HTTP at url."""
     try:
-        httpx.get(f"{url}/accounting/invoice_credit_memos", params={"access_token": DEFAULT_TOKEN, "limit": 1}, timeout=2)
+        httpx.get(f"{url}{kinds.get('invoice_credit_memo').path}", params={"access_token": DEFAULT_TOKEN, "limit": 1}, timeout=2)
     except httpx.TransportError:
         return False
     return True

@@ -3,9 +3,9 @@
 Pure functions over parsed response bodies (the only input read from disk is the contract itself,
 loaded once: the ISO 4217 list and the timestamp pattern come from openapi/openapi.yaml).
 
-- `iter_objects(body)` finds the invoice credit memos, bill credit memos, invoices and customer refunds
-  in a response body: the single-object envelopes (`invoice_credit_memo`, ...), the pages
-  (`invoice_credit_memos`, ...) and the body of a finished asynchronous job (`response.body`).
+- `iter_objects(body)` finds the documents of every kind (conformance/kinds.py) in a response body: the
+  single-object envelopes (`invoice_credit_memo`, ...), the pages (the kind's page key) and the body of a
+  finished asynchronous job (`response.body`).
 - `check_object(kind, obj)` returns every `Violation` of one object: MONEY-001..010 and STATUS-001/002
   (see conformance/money_rules.py), TIME-001 and CUR-001.
 """
@@ -17,19 +17,11 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
+from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.contract import component
 from accounting_conformance.conformance.money_rules import Violation, amount_violations, fmt, to_decimal
 
-__all__ = ["ENVELOPES", "KINDS", "Violation", "check_object", "fmt", "iter_objects", "to_decimal"]
-
-#: kind -> (the key of its single-object envelope, the key of its page)
-ENVELOPES: dict[str, tuple[str, str]] = {
-    "InvoiceCreditMemo": ("invoice_credit_memo", "invoice_credit_memos"),
-    "BillCreditMemo": ("bill_credit_memo", "bill_credit_memos"),
-    "Invoice": ("invoice", "invoices"),
-    "CustomerRefund": ("customer_refund", "customer_refunds"),
-}
-KINDS = tuple(ENVELOPES)
+__all__ = ["Violation", "check_object", "fmt", "iter_objects", "to_decimal"]
 
 #: Top-level timestamp fields (whichever the object has) and timestamps inside its link arrays.
 _TIMESTAMPS = ("allocated_at", "issue_date", "due_date", "created_at", "updated_at", "last_synced_at")
@@ -42,13 +34,13 @@ def iter_objects(body: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Yield (kind, object) for every checked object in a response body."""
     if not isinstance(body, Mapping):
         return
-    for kind, (one, many) in ENVELOPES.items():
-        single = body.get(one)
+    for kind in kinds.KINDS:
+        single = body.get(kind.name)
         if isinstance(single, Mapping):
-            yield kind, single
-        page = body.get(many)
+            yield kind.name, single
+        page = body.get(kind.plural)
         if isinstance(page, list):
-            yield from ((kind, item) for item in page if isinstance(item, Mapping))
+            yield from ((kind.name, item) for item in page if isinstance(item, Mapping))
     response = body.get("response")
     if isinstance(body.get("request"), Mapping) and isinstance(response, Mapping):
         yield from iter_objects(response.get("body"))  # a finished asynchronous job
@@ -56,8 +48,8 @@ def iter_objects(body: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
 
 def check_object(kind: str, obj: Mapping[str, Any]) -> list[Violation]:
     """Every violation of the amount, status, timestamp and currency rules in one object."""
-    if kind not in ENVELOPES:
-        raise ValueError(f"unknown kind {kind!r}; known: {', '.join(KINDS)}")
+    if kind not in kinds.NAMES:
+        raise ValueError(f"unknown kind {kind!r}; known: {', '.join(kinds.NAMES)}")
     return [*amount_violations(kind, obj), *timestamp_violations(obj), *currency_violations(obj)]
 
 

@@ -8,23 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
 
-Kind = Literal["invoice_credit_memo", "bill_credit_memo"]
+from accounting_conformance.conformance import kinds
+
 ZERO = Decimal(0)
-
-# status names per kind: nothing applied, part applied, all applied
-MEMO_STATUSES: dict[str, tuple[str, str, str]] = {
-    "invoice_credit_memo": ("OPEN", "PARTIALLY_APPLIED", "APPLIED"),
-    "bill_credit_memo": ("open", "partially_paid", "paid"),
-}
 
 
 @dataclass
 class Memo:
     """A credit memo as the model knows it."""
 
-    kind: Kind
+    kind: str  # a memo kind of conformance/kinds.py
     id: str
     total: Decimal
     currency: str
@@ -44,7 +38,7 @@ class Memo:
     @property
     def status(self) -> str:
         """The status the contract says the amounts imply."""
-        none, part, full = MEMO_STATUSES[self.kind]
+        none, part, full = kinds.statuses(self.kind)
         if self.remaining == 0:
             return full
         return none if self.allocated == 0 else part
@@ -69,9 +63,10 @@ class Target:
     @property
     def status(self) -> str:
         """An invoice's status as its amounts imply."""
+        none, part, full = kinds.statuses("invoice")
         if self.due == 0:
-            return "paid"
-        return "open" if self.due == self.total else "partially_paid"
+            return full
+        return none if self.due == self.total else part
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,15 @@ from decimal import Context, Decimal, Inexact, InvalidOperation
 from functools import reduce
 from typing import Any, Iterable, Mapping
 
+from accounting_conformance.conformance import kinds
+
 #: Amounts are bounded by _LIMIT below, so sums of them never need more than 100 digits.
 _EXACT = Context(prec=100, traps=[Inexact, InvalidOperation])
 _LIMIT = 30  # at most 10^30 in size and 30 decimal places: anything beyond is not a money amount
 _ZERO = Decimal(0)
 
-MEMO_STATUSES = {
-    "InvoiceCreditMemo": ("OPEN", "PARTIALLY_APPLIED", "APPLIED"),
-    "BillCreditMemo": ("open", "partially_paid", "paid"),
-}
-INVOICE_STATUSES = ("open", "partially_paid", "paid")
+#: The line amount a memo's total_amount sums (x-amount-rules): invoice credit memo lines carry `amount`.
+_LINE_KEYS = {"invoice_credit_memo": "amount"}
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ def _status(rules: _Rules, rule: str, obj: Mapping[str, Any], names: tuple[str, 
 
 def _memo(kind: str, obj: Mapping[str, Any]) -> list[Violation]:
     rules = _Rules()
-    links_key, line_key = ("linked_invoices", "amount") if kind == "InvoiceCreditMemo" else ("linked_bills", "total_amount")
+    links_key, line_key = kinds.application(kind).links, _LINE_KEYS.get(kind, "total_amount")
     total, remaining = rules.amount(obj, "total_amount"), rules.amount(obj, "remaining_amount")
     known = []
     for prefix, link in _rows(obj, links_key):
@@ -142,7 +141,7 @@ def _memo(kind: str, obj: Mapping[str, Any]) -> list[Violation]:
         rules.add("MONEY-004", "total_amount", expected, f"total_amount = {fmt(total)}")
     rules.line_amounts(lines, line_key)
     if total is not None and remaining is not None:
-        names = MEMO_STATUSES[kind]
+        names = kinds.statuses(kind)
         allowed = {
             names[0] if not allocations and remaining == total else "",
             names[1] if 0 < remaining < total else "",
@@ -174,12 +173,13 @@ def _invoice(obj: Mapping[str, Any]) -> list[Violation]:
             rules.add("MONEY-007", key, f"{key} = {_terms(column, f'line_items[].{key}')}", f"{key} = {fmt(value)}")
     rules.line_amounts(lines, "amount")
     if total is not None and due is not None:
+        names = kinds.statuses("invoice")
         allowed = {
-            "open" if due == total else "",
-            "partially_paid" if 0 < due < total else "",
-            "paid" if due == 0 else "",
+            names[0] if due == total else "",
+            names[1] if 0 < due < total else "",
+            names[2] if due == 0 else "",
         } - {""}
-        _status(rules, "STATUS-002", obj, INVOICE_STATUSES, allowed, f"amount_due {fmt(due)} of total_amount {fmt(total)}")
+        _status(rules, "STATUS-002", obj, names, allowed, f"amount_due {fmt(due)} of total_amount {fmt(total)}")
     return rules.found
 
 
@@ -200,10 +200,10 @@ def _refund(obj: Mapping[str, Any]) -> list[Violation]:
 
 def amount_violations(kind: str, obj: Mapping[str, Any]) -> list[Violation]:
     """The MONEY-* and STATUS-* violations of one object of this kind."""
-    if kind in MEMO_STATUSES:
+    if kind in kinds.MEMOS:
         return _memo(kind, obj)
-    if kind == "Invoice":
+    if kind == "invoice":
         return _invoice(obj)
-    if kind == "CustomerRefund":
+    if kind == "customer_refund":
         return _refund(obj)
     raise ValueError(f"unknown kind {kind!r}")

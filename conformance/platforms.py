@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import pytest
 
+from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.contract import load_spec
 
 ANY = "ANY"
@@ -23,8 +24,8 @@ def supported_platforms() -> dict[str, tuple[str, ...]]:
 
 
 def operation_id(verb: str, kind: str) -> str:
-    """The contract's operationId for a verb on a resource kind: ("create", "bill_credit_memo") -> createBillCreditMemo."""
-    return verb + "".join(part.title() for part in kind.split("_"))
+    """The contract's operationId for a verb on a kind: ("create", "bill_credit_memo") -> createBillCreditMemo."""
+    return kinds.get(kind).operation(verb)
 
 
 def unsupported(platform: str | None, *operation_ids: str) -> list[str]:

@@ -17,19 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Literal
 
-__all__ = ["Condition", "DIRECTIONS", "Filter", "RESOURCE_FIELDS", "expected_order", "filter_pattern",
+from accounting_conformance.conformance import kinds
+
+__all__ = ["Condition", "DIRECTIONS", "Filter", "RESOURCE_FIELDS", "SORT_FIELDS", "expected_order", "filter_pattern",
            "filter_timestamp", "instant_ns", "kind_of", "matches", "ms_of", "operators_for", "parse_ms",
            "quote", "sort_key", "sort_pattern", "stamp_text", "within_ms_bounds"]
 
 Kind = Literal["string", "timestamp"]
 _STAMPS = ("created_at", "updated_at", "last_synced_at")
-#: Filterable and sortable fields per list resource, in the contract's order.
-RESOURCE_FIELDS: dict[str, tuple[str, ...]] = {
-    "invoice_credit_memos": ("customer_id", "document_number", *_STAMPS),
-    "bill_credit_memos": ("vendor_id", "document_number", *_STAMPS),
-    "customer_refunds": _STAMPS,
-    "invoices": ("customer_id", "document_number", "status", "due_date", *_STAMPS),
-}
+#: The filterable fields of each kind's list, in the contract's order (its `x-filterable-fields`).
+RESOURCE_FIELDS: dict[str, tuple[str, ...]] = {kind.name: kind.filterable for kind in kinds.KINDS if kind.filterable}
+#: The sortable fields of each kind's list (its `x-sortable-fields`).
+SORT_FIELDS: dict[str, tuple[str, ...]] = {kind.name: kind.sortable for kind in kinds.KINDS if kind.sortable}
 _KINDS: dict[str, Kind] = {**dict.fromkeys(("customer_id", "vendor_id", "document_number", "status"), "string"),
                            **dict.fromkeys(("due_date", *_STAMPS), "timestamp")}
 _OPERATORS: dict[Kind, tuple[str, ...]] = {"string": ("=", "!=", "~"), "timestamp": ("=", "!=", ">=", "<=", ">", "<")}
@@ -51,7 +50,7 @@ _COMPARE: dict[str, Callable[[int, int], bool]] = {
 def kind_of(field: str) -> Kind:
     """Whether a filterable field holds strings or timestamps; ValueError for any other field."""
     if field not in _KINDS:
-        raise ValueError(f"{field!r} is not a filterable field of any resource; known: {sorted(_KINDS)}")
+        raise ValueError(f"{field!r} is not a filterable field of any list; known: {sorted(_KINDS)}")
     return _KINDS[field]
 
 
@@ -60,16 +59,16 @@ def operators_for(field: str) -> tuple[str, ...]:
     return _OPERATORS[kind_of(field)]
 
 
-def _fields(resource: str) -> tuple[str, ...]:
-    """The filterable fields of a resource; ValueError naming the known resources."""
-    if resource not in RESOURCE_FIELDS:
-        raise ValueError(f"unknown resource {resource!r}; use one of {sorted(RESOURCE_FIELDS)}")
-    return RESOURCE_FIELDS[resource]
+def _fields(kind: str, table: Mapping[str, tuple[str, ...]] = RESOURCE_FIELDS) -> tuple[str, ...]:
+    """The filterable (or sortable) fields of a kind's list; ValueError naming the kinds that have one."""
+    if kind not in table:
+        raise ValueError(f"unknown list {kind!r}; use one of {sorted(table)}")
+    return table[kind]
 
 
-def filter_pattern(resource: str) -> str:
-    """The exact regular expression a resource's `filter` must match (the contract's `pattern`)."""
-    fields = _fields(resource)
+def filter_pattern(kind: str) -> str:
+    """The exact regular expression a kind's list `filter` must match (the contract's `pattern`)."""
+    fields = _fields(kind)
     strings = "|".join(f for f in fields if _KINDS[f] == "string")
     stamps = "|".join(f for f in fields if _KINDS[f] == "timestamp")
     branches = ([f"(?:{strings}) ?(?:(?:=|!=) ?(?:{_QUOTED}|null)|~ ?{_QUOTED})"] if strings else []) + (
@@ -78,9 +77,9 @@ def filter_pattern(resource: str) -> str:
     return f"^(?:{condition})(?: AND (?:{condition}))*$"
 
 
-def sort_pattern(resource: str) -> str:
-    """The exact regular expression a resource's `sort` must match."""
-    return f"^(?:{'|'.join(_fields(resource))})(?: (?:ASC|DESC))?$"
+def sort_pattern(kind: str) -> str:
+    """The exact regular expression a kind's list `sort` must match."""
+    return f"^(?:{'|'.join(_fields(kind, SORT_FIELDS))})(?: (?:ASC|DESC))?$"
 
 
 def quote(text: str) -> str:
@@ -131,10 +130,6 @@ class Filter:
     def render(self) -> str:
         """The filter as the `filter` query parameter's text."""
         return " AND ".join(c.render() for c in self.conditions)
-
-    def applies_to(self, resource: str) -> bool:
-        """Whether every field is filterable on the resource."""
-        return all(c.field in _fields(resource) for c in self.conditions)
 
 
 def instant_ns(text: str) -> int:

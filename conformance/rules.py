@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accounting_conformance.conformance.contract import operation_pointer as _op
+
 SPEC = "openapi/openapi.yaml"
 
 
@@ -51,22 +53,22 @@ RULES: tuple[Rule, ...] = (
     # Shapes that a schema check cannot see.
     Rule("TIME-001", "Timestamps are ISO 8601 with a zone, and created_at <= updated_at", f"{_ICM}/properties/created_at"),
     Rule("CUR-001", "Currency codes are ISO 4217", "#/components/schemas/CurrencyCodeEnum"),
-    Rule("FETCH-001", "A fetch answers the object whose id was asked for", f"{_PATHS}/~1accounting~1invoices~1{{id}}/get"),
+    Rule("FETCH-001", "A fetch answers the object whose id was asked for", _op("getInvoice")),
     # Writes and state.
     Rule("WRITE-001", "A create echoes its input and the object can then be fetched", _PATHS),
     Rule("WRITE-002", "An update persists the fields sent, keeps the others and moves updated_at forward",
-         f"{_PATHS}/~1accounting~1invoices~1{{id}}/patch/description"),
+         _op("updateInvoice", "description")),
     Rule("WRITE-003", "A deleted object answers 404/410 and is no longer listed",
-         f"{_PATHS}/~1accounting~1invoice_credit_memos~1{{id}}/delete/description"),
+         _op("deleteInvoiceCreditMemo", "description")),
     Rule("APPLY-001", "An application moves money on both sides: memo remaining, links, invoice amount_due",
-         f"{_PATHS}/~1accounting~1invoice_credit_applications/post/description"),
+         _op("createInvoiceCreditApplication", "description")),
     Rule("APPLY-002", "An application above the memo's remaining or an invoice's amount_due, a zero amount or a currency "
          "mismatch is answered 400 and changes nothing",
-         f"{_PATHS}/~1accounting~1invoice_credit_applications/post/description"),
+         _op("createInvoiceCreditApplication", "description")),
     Rule("APPLY-003", "Reverting a bill credit application restores the memo and removes the link",
-         f"{_PATHS}/~1accounting~1bill_credit_applications~1unapply/post/description"),
+         _op("revertBillCreditApplication", "description")),
     Rule("APPLY-004", "New lines keep the applied money: remaining = new total - applied; a total below it is answered 400",
-         f"{_PATHS}/~1accounting~1invoice_credit_memos~1{{id}}/patch/description"),
+         _op("updateInvoiceCreditMemo", "description")),
     Rule("STATE-001", "Every amount, status and link matches an independent model of the ledger", _PATHS),
     Rule("IDEM-001", "An Idempotency-Key replays the first outcome; reuse with another body is answered 409",
          "#/components/parameters/IdempotencyKey"),

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from accounting_conformance.conformance import querymodel
+from accounting_conformance.conformance import kinds, querymodel
 from accounting_conformance.conformance.querymodel import DIRECTIONS, Condition, Filter, instant_ns, kind_of, operators_for, stamp_text
 
 __all__ = ["bad_filters", "filters", "sorts"]
@@ -40,11 +40,11 @@ def _stamps(draw: st.DrawFn) -> str:
     return date + clock + fraction + zone
 
 
-def _fields(resource: str) -> tuple[str, ...]:
-    """The filterable fields of a resource; InvalidArgument naming the known resources."""
-    if resource not in querymodel.RESOURCE_FIELDS:
-        raise InvalidArgument(f"resource={resource!r} must be one of {sorted(querymodel.RESOURCE_FIELDS)}")
-    return querymodel.RESOURCE_FIELDS[resource]
+def _fields(kind: str, table: Mapping[str, tuple[str, ...]] = querymodel.RESOURCE_FIELDS) -> tuple[str, ...]:
+    """The filterable (or sortable) fields of a kind's list; InvalidArgument naming the kinds that have one."""
+    if kind not in table:
+        raise InvalidArgument(f"kind={kind!r} must be one of {sorted(table)}")
+    return table[kind]
 
 
 def _spellings(field: str, value: object) -> tuple[str, ...]:
@@ -61,14 +61,14 @@ def _spellings(field: str, value: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in found if t is not None))
 
 
-def _pools(resource: str, fields: tuple[str, ...], values: Mapping[str, Sequence[Any]]) -> dict[str, tuple[Any, ...]]:
+def _pools(kind: str, fields: tuple[str, ...], values: Mapping[str, Sequence[Any]]) -> dict[str, tuple[Any, ...]]:
     """Candidate values per field: strings (or None) for string fields, spellings per instant for timestamps."""
     if not isinstance(values, Mapping):
         raise InvalidArgument(f"values={values!r} must be a mapping of field name to candidate values")
     pools: dict[str, tuple[Any, ...]] = {}
     for field, raw in values.items():
         if field not in fields:
-            raise InvalidArgument(f"values has {field!r}, not a filterable field of {resource}; use {fields}")
+            raise InvalidArgument(f"values has {field!r}, not a filterable field of the {kind} list; use {fields}")
         if isinstance(raw, (str, bytes)) or not isinstance(raw, Sequence):
             raise InvalidArgument(f"values[{field!r}]={raw!r} must be a sequence of candidate values")
         if kind_of(field) == "string":
@@ -114,20 +114,20 @@ def _condition(draw: st.DrawFn, field: str, pool: tuple[Any, ...]) -> Condition:
 
 def filters(
     *,
-    resource: str,
+    kind: str,
     values: Mapping[str, Sequence[Any]] | None = None,
     max_conditions: int = 2,
 ) -> SearchStrategy[Filter]:
-    """Filters over a resource's fields whose render() matches the contract's pattern.
+    """Filters over a kind's list fields whose render() matches the contract's pattern.
 
     `values` maps fields to candidate values (from objects the suite created) so that filters select
     something. Shrinks towards one `=` condition on the first field that has candidates, with the first
     candidate as given.
     """
-    fields = _fields(resource)
+    fields = _fields(kind)
     if isinstance(max_conditions, bool) or not isinstance(max_conditions, int) or not 1 <= max_conditions <= 50:
         raise InvalidArgument(f"max_conditions={max_conditions!r} must be an integer from 1 to 50")
-    pools = _pools(resource, fields, values or {})
+    pools = _pools(kind, fields, values or {})
     ordered = sorted(fields, key=lambda f: not pools.get(f))
     condition = st.sampled_from(ordered).flatmap(lambda f: _condition(f, pools.get(f, ())))
     return st.lists(condition, min_size=1, max_size=max_conditions).map(lambda cs: Filter(tuple(cs)))
@@ -147,7 +147,7 @@ _BAD_STAMPS = ("2024-13-01", "2024-00-10", "2024-03-00", "2024-03-32", "2024-03-
 _NONEXISTENT = ("2023-02-29", "2024-02-30", "2024-04-31", "2024-06-31T00:00:00Z", "2100-02-29T12:00:00+01:00")
 
 
-def bad_filters(*, resource: str) -> SearchStrategy[str]:
+def bad_filters(*, kind: str) -> SearchStrategy[str]:
     """Filter strings the contract answers 400, one flaw each, optionally after a valid condition.
 
     Flaws: unknown field, real but non-filterable field, unknown operator, unterminated or stray quote,
@@ -155,8 +155,9 @@ def bad_filters(*, resource: str) -> SearchStrategy[str]:
     a bad timestamp, empty conditions, SQL metacharacters; or else well-formed but with a date that does
     not exist (2024-02-30), which the pattern cannot exclude. Shrinks towards the first example of the first flaw.
     """
-    fields = _fields(resource)
-    pattern = re.compile(querymodel.filter_pattern(resource))
+    fields = _fields(kind)
+    pattern = re.compile(querymodel.filter_pattern(kind))
+    table = kinds.get(kind).plural
     strings = [f for f in fields if kind_of(f) == "string"]
     stamps = [f for f in fields if kind_of(f) == "timestamp"]
     text, stamp = (strings or stamps)[0], stamps[0]
@@ -178,7 +179,7 @@ def bad_filters(*, resource: str) -> SearchStrategy[str]:
             lambda t: f'{t[0]}{t[1]}"{t[2]}"'),
         st.sampled_from(["AND", " AND ", *(g + " AND " for g in good), *(" AND " + g for g in good),
                          f"{good[0]} AND  AND {good[-1]}", "()", f"({good[0]})", '""', "null", f"{stamp}>2024-03-01"]),
-        st.sampled_from([f'{text}="x" OR 1=1', f'{text}="x"; DROP TABLE {resource}; --', f"{text}='x'",
+        st.sampled_from([f'{text}="x" OR 1=1', f'{text}="x"; DROP TABLE {table}; --', f"{text}='x'",
                          f'{text}="x" --', f"{text}=x", "1=1", f'{text}="x" UNION SELECT * FROM customers',
                          f'{text}="x")--', f'{text}="x" /* */', f'{stamp}>"2024-03-01T00:00:00Z" OR 1=1']),
     ]
@@ -189,6 +190,6 @@ def bad_filters(*, resource: str) -> SearchStrategy[str]:
         lambda s: not pattern.fullmatch(s) or any(f'"{day}"' in s for day in _NONEXISTENT))
 
 
-def sorts(*, resource: str) -> SearchStrategy[tuple[str, str]]:
-    """(field, "ASC" | "DESC") over a resource's sortable fields; shrinks towards the first field, ASC."""
-    return st.tuples(st.sampled_from(_fields(resource)), st.sampled_from(DIRECTIONS))
+def sorts(*, kind: str) -> SearchStrategy[tuple[str, str]]:
+    """(field, "ASC" | "DESC") over a kind's sortable list fields; shrinks towards the first field, ASC."""
+    return st.tuples(st.sampled_from(_fields(kind, querymodel.SORT_FIELDS)), st.sampled_from(DIRECTIONS))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.client import ApiClient
 from accounting_conformance.conformance.expect import create
 from accounting_conformance.conformance.fixtures import Fixtures
@@ -47,20 +48,19 @@ def customer_refund(fixtures: Fixtures, tag: str, *, amounts: tuple[str, ...] = 
     }}
 
 
-def icm_application(memo_id: str, *plan: tuple[str, Any]) -> dict[str, Any]:
-    """An invoice credit application body."""
-    return {"invoice_credit_application": {
-        "invoice_credit_memo_id": memo_id,
-        "linked_invoices": [{"id": target, "allocated_amount": value} for target, value in plan],
+def application(kind: str, memo_id: str, *plan: tuple[str, Any]) -> dict[str, Any]:
+    """The body of an application of a memo of `kind` to the targets of `plan` (target id, allocated amount)."""
+    applied = kinds.application(kind)
+    return {applied.key: {
+        applied.memo_field: memo_id,
+        applied.links: [{"id": target, "allocated_amount": value} for target, value in plan],
     }}
 
 
-def bcm_application(memo_id: str, *plan: tuple[str, Any]) -> dict[str, Any]:
-    """A bill credit application body."""
-    return {"bill_credit_application": {
-        "bill_credit_memo_id": memo_id,
-        "linked_bills": [{"id": target, "allocated_amount": value} for target, value in plan],
-    }}
+def unapplication(kind: str, memo_id: str, target_id: str) -> dict[str, Any]:
+    """The body of a revert of a memo's application to one target."""
+    revert = kinds.revert(kind)
+    return {revert.key: {kinds.application(kind).memo_field: memo_id, revert.target_field: target_id}}
 
 
 def memo_and_invoice(client: ApiClient, fixtures: Fixtures, tag: str, memo: str, due: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -8,17 +8,15 @@ from typing import Any
 
 import pytest
 
+from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.client import ApiClient
-from accounting_conformance.conformance.expect import RESOURCES, amount, create, fetch, links_of, payments_of, same, status_is
+from accounting_conformance.conformance.expect import amount, create, fetch, links_of, payments_of, same, status_is
 from accounting_conformance.conformance.fixtures import Fixtures
 from accounting_conformance.conformance.platforms import operation_id, require
 from . import builders
 
-MEMOS = ("invoice_credit_memo", "bill_credit_memo")
-APPLY = {"invoice_credit_memo": "/accounting/invoice_credit_applications",
-         "bill_credit_memo": "/accounting/bill_credit_applications"}
-PARTIAL = {"invoice_credit_memo": "PARTIALLY_APPLIED", "bill_credit_memo": "partially_paid"}
-APPLIES_TO = {"invoice_credit_memo": ("invoice", "invoice_credit_application"), "bill_credit_memo": ("bill_credit_application",)}
+MEMOS = kinds.MEMOS
+ICM, BCM = MEMOS
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +24,9 @@ def _documented_for_the_platform(request: pytest.FixtureRequest, settings: Any) 
     """Skip a test whose memo kind the contract does not document for the target's platform."""
     kind = request.node.callspec.params.get("kind", MEMOS[0]) if hasattr(request.node, "callspec") else MEMOS[0]
     updates = "APPLY-004" in [rule for mark in request.node.iter_markers("rules") for rule in mark.args]
-    needed = [operation_id("create", k) for k in (kind, *APPLIES_TO[kind])] + ([operation_id("update", kind)] if updates else [])
+    applied = kinds.application(kind)
+    needed = [operation_id("create", kind), *([operation_id("create", applied.target)] if applied.target else []),
+              applied.operation, *([operation_id("update", kind)] if updates else [])]
     require(settings.platform, *needed)
 
 
@@ -41,8 +41,7 @@ def _memo_and_target(client: ApiClient, fixtures: Fixtures, tag: str, kind: str,
 
 
 def _apply(client: ApiClient, kind: str, memo: dict[str, Any], target: str, value: str, rule: str, why: str) -> None:
-    build = builders.icm_application if kind == "invoice_credit_memo" else builders.bcm_application
-    exchange = client.request("POST", APPLY[kind], body=build(memo["id"], (target, value)))
+    exchange = client.request("POST", kinds.application(kind).path, body=builders.application(kind, memo["id"], (target, value)))
     status_is(client, exchange, (200,), rule, why)
 
 
@@ -51,7 +50,7 @@ def test_share_above_the_invoices_amount_due_is_rejected_and_changes_nothing(
     client: ApiClient, fixtures: Fixtures, tag: str
 ) -> None:
     memo, inv = builders.memo_and_invoice(client, fixtures, tag, "50.00", "20.00")
-    exchange = client.request("POST", APPLY["invoice_credit_memo"], body=builders.icm_application(memo["id"], (inv["id"], "20.01")))
+    exchange = client.request("POST", kinds.application(ICM).path, body=builders.application(ICM, memo["id"], (inv["id"], "20.01")))
     status_is(client, exchange, (400,), "APPLY-002", "20.01 is more than the invoice's amount_due of 20.00")
     exchange, after = fetch(client, "invoice", inv["id"], "APPLY-002")
     same(client, exchange, "APPLY-002", "amount_due after a refused application", Decimal("20"), amount(after.get("amount_due")))
@@ -65,7 +64,7 @@ def test_bill_credit_over_or_non_positive_application_is_rejected_and_changes_no
     client: ApiClient, fixtures: Fixtures, tag: str, allocated: str
 ) -> None:
     memo, bill = _memo_and_target(client, fixtures, tag, "bill_credit_memo", "10.00")
-    exchange = client.request("POST", APPLY["bill_credit_memo"], body=builders.bcm_application(memo["id"], (bill, allocated)))
+    exchange = client.request("POST", kinds.application(BCM).path, body=builders.application(BCM, memo["id"], (bill, allocated)))
     status_is(client, exchange, (400,), "APPLY-002", f"allocating {allocated} of a 10.00 bill credit memo is refused")
     exchange, after = fetch(client, "bill_credit_memo", memo["id"], "APPLY-002")
     same(client, exchange, "APPLY-002", "remaining_amount after a refused application", Decimal("10"), amount(after.get("remaining_amount")))
@@ -93,7 +92,7 @@ def _applied_then_relined(client: ApiClient, fixtures: Fixtures, tag: str, kind:
     """A 10.00 memo with `applied` of it applied, then PATCHed to one line of `new_total`; the memo as fetched after."""
     memo, target = _memo_and_target(client, fixtures, tag, kind, "10.00")
     _apply(client, kind, memo, target, applied, "APPLY-001", f"{applied} of a 10.00 memo fits its target")
-    exchange = client.request("PATCH", f"{RESOURCES[kind]}/{memo['id']}",
+    exchange = client.request("PATCH", kinds.get(kind).item(memo["id"]),
                               body={kind: {"line_items": [{"total_amount": new_total, "description": "new"}]}})
     status_is(client, exchange, (status,), "APPLY-004", why)
     return fetch(client, kind, memo["id"], "APPLY-004")
@@ -105,7 +104,7 @@ def test_new_lines_keep_the_applied_money(client: ApiClient, fixtures: Fixtures,
     exchange, after = _applied_then_relined(client, fixtures, tag, kind, "4.00", "8.00", 200, "a total of 8.00 is above the 4.00 applied")
     same(client, exchange, "APPLY-004", "total_amount", Decimal("8"), amount(after.get("total_amount")))
     same(client, exchange, "APPLY-004", "remaining_amount (8.00 total - 4.00 applied)", Decimal("4"), amount(after.get("remaining_amount")))
-    same(client, exchange, "APPLY-004", "status", PARTIAL[kind], after.get("status"))
+    same(client, exchange, "APPLY-004", "status", kinds.statuses(kind)[1], after.get("status"))
 
 
 @pytest.mark.rules("APPLY-004")
@@ -124,12 +123,12 @@ def test_an_application_replayed_with_its_idempotency_key_moves_the_money_once(
     # "Idempotency-Key on POST and PATCH: the first accepted request's outcome is stored and replayed" (info.description)
     memo, invoice = builders.memo_and_invoice(client, fixtures, tag, "10.00", "25.00")
     key = {"Idempotency-Key": f"{tag}-{uuid.uuid4()}"}
-    body = builders.icm_application(memo["id"], (invoice["id"], "3.00"))
+    body = builders.application(ICM, memo["id"], (invoice["id"], "3.00"))
     for turn in ("first", "replayed"):
-        exchange = client.request("POST", APPLY["invoice_credit_memo"], body=body, headers=key)
+        exchange = client.request("POST", kinds.application(ICM).path, body=body, headers=key)
         status_is(client, exchange, (200,), "IDEM-001", f"the {turn} application answers the first outcome")
-    other = client.request("POST", APPLY["invoice_credit_memo"], headers=key,
-                           body=builders.icm_application(memo["id"], (invoice["id"], "4.00")))
+    other = client.request("POST", kinds.application(ICM).path, headers=key,
+                           body=builders.application(ICM, memo["id"], (invoice["id"], "4.00")))
     status_is(client, other, (409,), "IDEM-001", "the same key with another body is refused")
     exchange, after = fetch(client, "invoice_credit_memo", memo["id"], "IDEM-001")
     same(client, exchange, "IDEM-001", "memo remaining_amount after one application sent twice with one key",

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.client import ApiClient
-from accounting_conformance.conformance.expect import RESOURCES, create, instant, invoice_matches, memo_matches, status_is
+from accounting_conformance.conformance.expect import create, instant, invoice_matches, memo_matches, status_is
 from accounting_conformance.conformance.failures import violation
 from accounting_conformance.conformance.fixtures import Fixtures
 from accounting_conformance.conformance.ledger import Ledger, Memo, Target
@@ -23,8 +24,6 @@ from accounting_conformance.conformance.platforms import require
 from accounting_conformance.conformance.states import StateLog
 from . import builders
 
-APPLY = {"invoice_credit_memo": "/accounting/invoice_credit_applications",
-         "bill_credit_memo": "/accounting/bill_credit_applications"}
 D = Decimal
 
 
@@ -34,7 +33,7 @@ class Walk:
     def __init__(self, client: ApiClient, states: StateLog, kind: str, memo: dict[str, Any], party: str) -> None:
         self.client, self.states, self.kind = client, states, kind
         self.ledger = Ledger()
-        self.memo = Memo(kind, memo["id"], D("10.00"), "USD", party)  # type: ignore[arg-type]
+        self.memo = Memo(kind, memo["id"], D("10.00"), "USD", party)
         self.ledger.add_memo(self.memo)
         self.stamps: dict[str, int] = {}
 
@@ -47,8 +46,8 @@ class Walk:
         decimals = [(t, D(v)) for t, v in plan]
         prediction = self.ledger.predict_application(self.memo.id, decimals)
         assert prediction.accepted == accepted, f"the walk itself is wrong: {prediction.reason}"
-        build = builders.icm_application if self.kind == "invoice_credit_memo" else builders.bcm_application
-        exchange = self.client.request("POST", APPLY[self.kind], body=build(self.memo.id, *plan))
+        exchange = self.client.request("POST", kinds.application(self.kind).path,
+                                       body=builders.application(self.kind, self.memo.id, *plan))
         status_is(self.client, exchange, (200,) if accepted else (400,), rule,
                   "the application fits what is open" if accepted else f"refused: {prediction.reason}")
         if accepted:
@@ -57,8 +56,8 @@ class Walk:
 
     def revert(self, bill_id: str) -> None:
         """Revert the memo's application to one bill, and compare."""
-        exchange = self.client.request("POST", "/accounting/bill_credit_applications/unapply", body={
-            "bill_credit_unapplication": {"bill_credit_memo_id": self.memo.id, "bill_id": bill_id}})
+        exchange = self.client.request("POST", kinds.revert(self.kind).path,
+                                       body=builders.unapplication(self.kind, self.memo.id, bill_id))
         status_is(self.client, exchange, (200,), "APPLY-003", "the memo has credit applied to that bill")
         self.ledger.revert(self.memo.id, bill_id)
         self.compare("APPLY-003", [])
@@ -66,13 +65,13 @@ class Walk:
     def delete(self) -> bool:
         """Try to delete the memo: refused (400, nothing changes) while anything is applied, else gone."""
         accepted = self.ledger.predict_delete(self.memo.id).accepted
-        exchange = self.client.request("DELETE", f"{RESOURCES[self.kind]}/{self.memo.id}")
+        exchange = self.client.request("DELETE", kinds.get(self.kind).item(self.memo.id))
         status_is(self.client, exchange, (200,) if accepted else (400,), "WRITE-003",
                   "a memo without applications is deleted" if accepted else "a memo with applications is not deleted")
         if not accepted:
             self.compare("WRITE-003", [])
             return False
-        gone = self.client.request("GET", f"{RESOURCES[self.kind]}/{self.memo.id}")
+        gone = self.client.request("GET", kinds.get(self.kind).item(self.memo.id))
         status_is(self.client, gone, (404, 410), "WRITE-003", "a deleted memo is gone")
         return True
 

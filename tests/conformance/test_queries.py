@@ -7,16 +7,16 @@ from typing import Any, Iterator
 import pytest
 from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 
-from accounting_conformance.conformance import querymodel
+from accounting_conformance.conformance import kinds, querymodel
 from accounting_conformance.conformance.client import ApiClient
-from accounting_conformance.conformance.expect import RESOURCES, envelope, listing, same, status_is, text
+from accounting_conformance.conformance.expect import envelope, listing, same, status_is, text
 from accounting_conformance.conformance.failures import violation
 from accounting_conformance.conformance.fixtures import Fixtures
 from accounting_conformance.strategies import queries
 from . import builders
 
-PATH = RESOURCES["invoice_credit_memo"]
-KEY = "invoice_credit_memos"
+KIND = kinds.get("invoice_credit_memo")
+PATH, KEY = KIND.path, KIND.plural
 COUNT = 7
 
 
@@ -27,17 +27,17 @@ def created(client: ApiClient, fixtures: Fixtures, tag: str) -> list[dict[str, A
     customers = fixtures.customers("USD")
     for i in range(COUNT):
         body = builders.invoice_credit_memo(fixtures, tag, amounts=(f"{i + 1}.00",), number=f"q{i}")
-        body["invoice_credit_memo"]["customer_id"] = customers[i % 2].id
+        body[KIND.name]["customer_id"] = customers[i % 2].id
         exchange = client.request("POST", PATH, body=body)
         memo = envelope(client, exchange, status_is(client, exchange, (200,), "WRITE-001", "a valid memo is created"),
-                        "invoice_credit_memo", "WRITE-001")
+                        KIND.name, "WRITE-001")
         made.append(judgeable(client, exchange, memo, "WRITE-001"))
     return made
 
 
 def judgeable(client: ApiClient, exchange: Any, obj: dict[str, Any], rule: str) -> dict[str, Any]:
     """The object, once its filterable fields are what the model can compare: strings, and timestamps that parse."""
-    for field in querymodel.RESOURCE_FIELDS[KEY]:
+    for field in querymodel.RESOURCE_FIELDS[KIND.name]:
         value = obj.get(field)
         if value is None:
             continue
@@ -115,7 +115,7 @@ def tied(client: ApiClient, fixtures: Fixtures, tag: str) -> list[dict[str, Any]
 def _created(client: ApiClient, body: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     exchange = client.request("POST", PATH, body=body)
     return exchange, envelope(client, exchange, status_is(client, exchange, (200,), "WRITE-001", "a valid memo is created"),
-                              "invoice_credit_memo", "WRITE-001")
+                              KIND.name, "WRITE-001")
 
 
 @pytest.mark.rules("PAGE-001")
@@ -159,7 +159,7 @@ def test_each_filter_selects_exactly_the_matching_objects(
     client: ApiClient, created: list[dict[str, Any]], data: st.DataObject
 ) -> None:
     values = {f: [o.get(f) for o in created] for f in ("customer_id", "document_number", "created_at", "updated_at", "last_synced_at")}
-    chosen = data.draw(queries.filters(resource="invoice_credit_memos", values=values, max_conditions=2))
+    chosen = data.draw(queries.filters(kind=KIND.name, values=values, max_conditions=2))
     exchange, listed = _listed(client, {"filter": chosen.render()}, "FILTER-001")
     returned = {o["id"] for o in listed}
     for obj in created:
@@ -176,7 +176,7 @@ def test_each_filter_selects_exactly_the_matching_objects(
 
 @pytest.mark.rules("FILTER-002")
 @hsettings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-@given(bad=queries.bad_filters(resource="invoice_credit_memos"))
+@given(bad=queries.bad_filters(kind=KIND.name))
 @example(bad='created_at>"2024-02-30T00:00:00Z"')  # a date that does not exist, every run
 def test_malformed_filter_is_rejected(client: ApiClient, bad: str) -> None:
     status_is(client, client.request("GET", PATH, params={"filter": bad}), (400,), "FILTER-002", f"{bad!r} is not a valid filter")
@@ -197,10 +197,10 @@ def test_sort_orders_in_the_direction_asked(client: ApiClient, created: list[dic
 def test_expand_includes_platform_data_and_its_absence_leaves_it_out(client: ApiClient, created: list[dict[str, Any]]) -> None:
     memo_id = created[0]["id"]
     exchange = client.request("GET", f"{PATH}/{memo_id}", params={"expand": "platform_data"})
-    memo = envelope(client, exchange, status_is(client, exchange, (200,), "EXPAND-001", "fetch with expand"), "invoice_credit_memo", "EXPAND-001")
+    memo = envelope(client, exchange, status_is(client, exchange, (200,), "EXPAND-001", "fetch with expand"), KIND.name, "EXPAND-001")
     same(client, exchange, "EXPAND-001", "platform_data present", True, "platform_data" in memo)
     exchange = client.request("GET", f"{PATH}/{memo_id}")
-    memo = envelope(client, exchange, status_is(client, exchange, (200,), "EXPAND-001", "fetch without expand"), "invoice_credit_memo", "EXPAND-001")
+    memo = envelope(client, exchange, status_is(client, exchange, (200,), "EXPAND-001", "fetch without expand"), KIND.name, "EXPAND-001")
     same(client, exchange, "EXPAND-001", "platform_data present", False, "platform_data" in memo)
 
 
@@ -221,10 +221,10 @@ def test_id_type_platform_fetches_by_platform_id(client: ApiClient, created: lis
     memo = created[1]
     exchange = client.request("GET", f"{PATH}/{memo['id']}")
     platform_id = text(client, exchange, envelope(client, exchange, status_is(client, exchange, (200,), "IDTYPE-001", "the memo exists"),
-                                                  "invoice_credit_memo", "IDTYPE-001"), "platform_id", "IDTYPE-001")
+                                                  KIND.name, "IDTYPE-001"), "platform_id", "IDTYPE-001")
     exchange = client.request("GET", f"{PATH}/{platform_id}", params={"id_type": "platform"})
     body = status_is(client, exchange, (200,), "IDTYPE-001", "the platform id names the memo")
-    same(client, exchange, "IDTYPE-001", "id", memo["id"], envelope(client, exchange, body, "invoice_credit_memo", "IDTYPE-001").get("id"))
+    same(client, exchange, "IDTYPE-001", "id", memo["id"], envelope(client, exchange, body, KIND.name, "IDTYPE-001").get("id"))
 
 
 @pytest.mark.rules("DEPRECATED-001")

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings as hsettings, strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 
+from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.client import ApiClient
 from accounting_conformance.conformance.expect import amount, envelope, invoice_matches, memo_matches, same, status_is
 from accounting_conformance.conformance.failures import violation
@@ -18,9 +19,9 @@ from accounting_conformance.conformance.platforms import require
 from accounting_conformance.conformance.settings import Settings
 from accounting_conformance.conformance.states import StateLog
 from accounting_conformance.strategies import allocations, documents, money
+from . import builders
 
-ICM, BCM = "invoice_credit_memo", "bill_credit_memo"
-PATHS = {ICM: "/accounting/invoice_credit_memos", BCM: "/accounting/bill_credit_memos"}
+ICM, BCM = kinds.MEMOS
 
 
 def _lines_total(lines: list[dict[str, Any]]) -> Decimal:
@@ -56,7 +57,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # ----------------------------------------------------------------- creates
     def _create_memo(self, kind: str, body: dict[str, Any]) -> str:
-        exchange = self.client.request("POST", PATHS[kind], body=body)
+        exchange = self.client.request("POST", kinds.get(kind).path, body=body)
         created = envelope(self.client, exchange, status_is(self.client, exchange, (200,), "WRITE-001", f"a valid {kind} is created"),
                            kind, "WRITE-001")
         attrs = body[kind]
@@ -64,7 +65,7 @@ class LedgerMachine(RuleBasedStateMachine):
         party = attrs["customer_id"] if kind == ICM else attrs["vendor_id"]
         same(self.client, exchange, "WRITE-001", f"created {kind} total_amount", total, amount(created.get("total_amount")))
         same(self.client, exchange, "WRITE-001", f"created {kind} currency_code", attrs["currency_code"], created.get("currency_code"))
-        self.ledger.add_memo(Memo(kind, created["id"], total, attrs["currency_code"], party))  # type: ignore[arg-type]
+        self.ledger.add_memo(Memo(kind, created["id"], total, attrs["currency_code"], party))
         self._compare(created["id"], [], "WRITE-001")  # re-read: what was created is what is stored
         return str(created["id"])
 
@@ -90,7 +91,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def create_invoice(self, data: st.DataObject) -> str:
         body = data.draw(documents.invoice_creates(fixtures=self.fixtures, tag=self.tag, currency="USD"))
         body = self._concentrated(data, body, "invoice", "customer_id")
-        exchange = self.client.request("POST", "/accounting/invoices", body=body)
+        exchange = self.client.request("POST", kinds.get("invoice").path, body=body)
         created = envelope(self.client, exchange, status_is(self.client, exchange, (200,), "WRITE-001", "a valid invoice is created"),
                            "invoice", "WRITE-001")
         total = amount(created.get("total_amount"))
@@ -140,12 +141,8 @@ class LedgerMachine(RuleBasedStateMachine):
                                 f"application to several targets, {'equal' if len(shares) == 1 else 'unequal'} shares")
 
     def _send_application(self, memo: Memo, plan: list[tuple[str, Decimal]]) -> Any:
-        key, links, path = (("invoice_credit_memo_id", "linked_invoices", "/accounting/invoice_credit_applications")
-                            if memo.kind == ICM else
-                            ("bill_credit_memo_id", "linked_bills", "/accounting/bill_credit_applications"))
-        body = {memo.kind.replace("_memo", "_application"): {
-            key: memo.id, links: [{"id": target_id, "allocated_amount": str(value)} for target_id, value in plan]}}
-        return self.client.request("POST", path, body=body)
+        body = builders.application(memo.kind, memo.id, *((target_id, str(value)) for target_id, value in plan))
+        return self.client.request("POST", kinds.application(memo.kind).path, body=body)
 
     @rule(memo_id=memos, data=st.data())
     def overpay_one_target(self, memo_id: str, data: st.DataObject) -> None:
@@ -197,7 +194,7 @@ class LedgerMachine(RuleBasedStateMachine):
         new_total = memo.allocated - unit
         body = {memo.kind: {"line_items": [{"total_amount": str(new_total), "description": "below what is applied"}]}}
         assert not self.ledger.predict_total_change(memo_id, new_total).accepted
-        exchange = self.client.request("PATCH", f"{PATHS[memo.kind]}/{memo_id}", body=body)
+        exchange = self.client.request("PATCH", kinds.get(memo.kind).item(memo_id), body=body)
         status_is(self.client, exchange, (400,), "WRITE-002", "a total below the amount applied is refused")
         self._compare(memo_id, [], "WRITE-002")
 
@@ -208,8 +205,7 @@ class LedgerMachine(RuleBasedStateMachine):
                                                 key=lambda m: m.id)))
         bill_id = data.draw(st.sampled_from(sorted(memo.links)))
         was_used_up = memo.remaining == 0
-        exchange = self.client.request("POST", "/accounting/bill_credit_applications/unapply", body={
-            "bill_credit_unapplication": {"bill_credit_memo_id": memo.id, "bill_id": bill_id}})
+        exchange = self.client.request("POST", kinds.revert(BCM).path, body=builders.unapplication(BCM, memo.id, bill_id))
         status_is(self.client, exchange, (200,), "APPLY-003", "the memo has credit applied to that bill")
         self.ledger.revert(memo.id, bill_id)
         self._compare(memo.id, [bill_id], "APPLY-003")
@@ -231,7 +227,7 @@ class LedgerMachine(RuleBasedStateMachine):
         body[memo.kind].pop("currency_code", None)
         body[memo.kind].pop("customer_id" if memo.kind == ICM else "vendor_id", None)
         prediction = self.ledger.predict_total_change(memo_id, new_total)
-        exchange = self.client.request("PATCH", f"{PATHS[memo.kind]}/{memo_id}", body=body)
+        exchange = self.client.request("PATCH", kinds.get(memo.kind).item(memo_id), body=body)
         if prediction.accepted:
             status_is(self.client, exchange, (200,), "WRITE-002", "the update keeps the total above the amount applied")
             memo.total = new_total
@@ -245,14 +241,14 @@ class LedgerMachine(RuleBasedStateMachine):
         if memo is None:
             return
         prediction = self.ledger.predict_delete(memo_id)
-        exchange = self.client.request("DELETE", f"{PATHS[memo.kind]}/{memo_id}")
+        exchange = self.client.request("DELETE", kinds.get(memo.kind).item(memo_id))
         if not prediction.accepted:
             status_is(self.client, exchange, (400,), "WRITE-003", f"the delete must be refused: {prediction.reason}")
             self._compare(memo_id, [], "WRITE-003")
             self.states.reached("delete refused while used up" if memo.remaining == 0 else "delete refused while partly applied")
             return
         status_is(self.client, exchange, (200,), "WRITE-003", "a memo without applications can be deleted")
-        gone = self.client.request("GET", f"{PATHS[memo.kind]}/{memo_id}")
+        gone = self.client.request("GET", kinds.get(memo.kind).item(memo_id))
         status_is(self.client, gone, (404, 410), "WRITE-003", "a deleted memo is gone")
         self.ledger.delete(memo_id)
         self.states.reached("open memo deleted")

@@ -9,15 +9,21 @@ from typing import Any
 
 import pytest
 
+from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.client import ApiClient
 from accounting_conformance.conformance.contract import component
-from accounting_conformance.conformance.expect import RESOURCES, amount, create, envelope, fetch, instant, listing, same, status_is
+from accounting_conformance.conformance.expect import amount, create, envelope, fetch, instant, listing, same, status_is
 from accounting_conformance.conformance.failures import violation
 from accounting_conformance.conformance.fixtures import Fixtures
 from accounting_conformance.conformance.platforms import operation_id, require
 from accounting_conformance.conformance.querymodel import instant_ns
 from . import builders
 
+
+ICM, BCM = kinds.MEMOS
+ICM_APPLICATION, BCM_APPLICATION = kinds.application(ICM), kinds.application(BCM)
+#: The kinds the contract lets a PATCH update.
+UPDATABLE = tuple(kind.name for kind in kinds.KINDS if kind.update_schema)
 
 #: How long a job may stay prequeued or pending before it is judged (the contract's adopted rule on AsynchronousJob).
 JOB_PATIENCE = int(component("AsynchronousJob")["x-finishes-within-seconds"])
@@ -34,7 +40,7 @@ def _documented_for_the_platform(request: pytest.FixtureRequest, settings: Any) 
 
 
 @pytest.mark.rules("WRITE-001")
-@pytest.mark.parametrize("kind", ["invoice_credit_memo", "bill_credit_memo", "invoice", "customer_refund"])
+@pytest.mark.parametrize("kind", kinds.NAMES)
 def test_create_echoes_its_input_and_can_be_fetched(client: ApiClient, fixtures: Fixtures, tag: str, kind: str) -> None:
     body = getattr(builders, kind)(fixtures, tag, amounts=("10.25", "4.75"))
     created = create(client, kind, body)
@@ -48,7 +54,7 @@ def test_create_echoes_its_input_and_can_be_fetched(client: ApiClient, fixtures:
 
 
 @pytest.mark.rules("WRITE-002")
-@pytest.mark.parametrize("kind", ["invoice_credit_memo", "bill_credit_memo", "invoice"])
+@pytest.mark.parametrize("kind", UPDATABLE)
 def test_update_persists_sent_fields_keeps_others_and_moves_updated_at(client: ApiClient, fixtures: Fixtures, tag: str,
                                                                        settings: Any, kind: str) -> None:
     # "fields sent replace, fields left out persist, `updated_at` moves strictly forward" (info.description), on every
@@ -58,7 +64,7 @@ def test_update_persists_sent_fields_keeps_others_and_moves_updated_at(client: A
     created = create(client, kind, body)
     before = instant(client, *fetch(client, kind, created["id"], "WRITE-002"), "updated_at", "WRITE-002")
     for turn in ("first", "second"):
-        exchange = client.request("PATCH", f"{RESOURCES[kind]}/{created['id']}", body={kind: {"memo": f"{turn} {tag}"}})
+        exchange = client.request("PATCH", kinds.get(kind).item(created["id"]), body={kind: {"memo": f"{turn} {tag}"}})
         status_is(client, exchange, (200,), "WRITE-002", "a valid update is accepted")
         exchange, fetched = fetch(client, kind, created["id"], "WRITE-002")
         same(client, exchange, "WRITE-002", f"{kind}.memo", f"{turn} {tag}", fetched.get("memo"))
@@ -91,17 +97,18 @@ def test_amounts_at_the_contracts_bounds_are_kept_exactly(client: ApiClient, fix
 
 
 @pytest.mark.rules("WRITE-003")
-@pytest.mark.parametrize("kind", ["invoice_credit_memo", "bill_credit_memo"])
+@pytest.mark.parametrize("kind", kinds.MEMOS)
 def test_deleted_memo_is_unreachable_and_unlisted(client: ApiClient, fixtures: Fixtures, tag: str, kind: str) -> None:
     number = f"{tag}-del-{kind}"
     body = getattr(builders, kind)(fixtures, tag)
     body[kind]["document_number"] = number
     created = create(client, kind, body)
-    status_is(client, client.request("DELETE", f"{RESOURCES[kind]}/{created['id']}"), (200,), "WRITE-003", "delete succeeds")
-    gone = client.request("GET", f"{RESOURCES[kind]}/{created['id']}")
+    status_is(client, client.request("DELETE", kinds.get(kind).item(created["id"])), (200,), "WRITE-003", "delete succeeds")
+    gone = client.request("GET", kinds.get(kind).item(created["id"]))
     status_is(client, gone, (404, 410), "WRITE-003", "a deleted object is gone")
-    listed = client.request("GET", RESOURCES[kind], params={"filter": f'document_number="{number}"'})
-    page = listing(client, listed, status_is(client, listed, (200,), "WRITE-003", "the list answers"), f"{kind}s", "WRITE-003")
+    listed = client.request("GET", kinds.get(kind).path, params={"filter": f'document_number="{number}"'})
+    page = listing(client, listed, status_is(client, listed, (200,), "WRITE-003", "the list answers"), kinds.get(kind).plural,
+                   "WRITE-003")
     same(client, listed, "WRITE-003", "deleted object listed", [], [o["id"] for o in page])
 
 
@@ -119,8 +126,7 @@ def test_over_or_non_positive_application_is_rejected_and_changes_nothing(
     client: ApiClient, fixtures: Fixtures, tag: str, allocated: Any
 ) -> None:
     memo, inv = builders.memo_and_invoice(client, fixtures, tag, "10.00", "50.00")
-    exchange = client.request("POST", "/accounting/invoice_credit_applications",
-                              body=builders.icm_application(memo["id"], (inv["id"], allocated)))
+    exchange = client.request("POST", ICM_APPLICATION.path, body=builders.application(ICM, memo["id"], (inv["id"], allocated)))
     status_is(client, exchange, (400,), "APPLY-002", f"allocating {allocated} of a 10.00 memo is refused")
     _unchanged(client, memo, inv)
 
@@ -129,8 +135,7 @@ def test_over_or_non_positive_application_is_rejected_and_changes_nothing(
 def test_application_across_currencies_is_rejected(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
     memo = create(client, "invoice_credit_memo", builders.invoice_credit_memo(fixtures, tag, currency="EUR"))
     inv = create(client, "invoice", builders.invoice(fixtures, tag))
-    exchange = client.request("POST", "/accounting/invoice_credit_applications",
-                              body=builders.icm_application(memo["id"], (inv["id"], "1.00")))
+    exchange = client.request("POST", ICM_APPLICATION.path, body=builders.application(ICM, memo["id"], (inv["id"], "1.00")))
     status_is(client, exchange, (400,), "APPLY-002", "an EUR memo cannot pay a USD invoice")
     _unchanged(client, memo, inv)
 
@@ -138,8 +143,7 @@ def test_application_across_currencies_is_rejected(client: ApiClient, fixtures: 
 @pytest.mark.rules("APPLY-001")
 def test_application_moves_money_on_both_sides(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
     memo, inv = builders.memo_and_invoice(client, fixtures, tag, "10.00", "25.00")
-    exchange = client.request("POST", "/accounting/invoice_credit_applications",
-                              body=builders.icm_application(memo["id"], (inv["id"], 4.5)))
+    exchange = client.request("POST", ICM_APPLICATION.path, body=builders.application(ICM, memo["id"], (inv["id"], 4.5)))
     status_is(client, exchange, (200,), "APPLY-001", "4.50 of a 10.00 memo fits a 25.00 invoice")
     exchange, after = fetch(client, "invoice_credit_memo", memo["id"], "APPLY-001")
     same(client, exchange, "APPLY-001", "memo remaining_amount", Decimal("5.5"), amount(after.get("remaining_amount")))
@@ -154,10 +158,9 @@ def test_revert_restores_the_bill_credit_memo(client: ApiClient, fixtures: Fixtu
     body = builders.bill_credit_memo(fixtures, tag)
     memo = create(client, "bill_credit_memo", body)
     bill = fixtures.bills_for(body["bill_credit_memo"]["vendor_id"])[0]  # the vendor sent (the echo is WRITE-001's)
-    exchange = client.request("POST", "/accounting/bill_credit_applications", body=builders.bcm_application(memo["id"], (bill.id, "3.00")))
+    exchange = client.request("POST", BCM_APPLICATION.path, body=builders.application(BCM, memo["id"], (bill.id, "3.00")))
     status_is(client, exchange, (200,), "APPLY-001", "3.00 of a 10.00 memo fits the bill")
-    exchange = client.request("POST", "/accounting/bill_credit_applications/unapply",
-                              body={"bill_credit_unapplication": {"bill_credit_memo_id": memo["id"], "bill_id": bill.id}})
+    exchange = client.request("POST", kinds.revert(BCM).path, body=builders.unapplication(BCM, memo["id"], bill.id))
     status_is(client, exchange, (200,), "APPLY-003", "the application can be reverted")
     exchange, after = fetch(client, "bill_credit_memo", memo["id"], "APPLY-003")
     same(client, exchange, "APPLY-003", "remaining_amount", Decimal("10"), amount(after.get("remaining_amount")))
@@ -166,28 +169,28 @@ def test_revert_restores_the_bill_credit_memo(client: ApiClient, fixtures: Fixtu
 
 
 @pytest.mark.rules("IDEM-001")
-@pytest.mark.parametrize("kind", ["invoice_credit_memo", "bill_credit_memo", "invoice", "customer_refund"])
+@pytest.mark.parametrize("kind", kinds.NAMES)
 def test_idempotent_replay_returns_the_first_result_and_reuse_is_409(client: ApiClient, fixtures: Fixtures, tag: str,
                                                                      kind: str) -> None:
     # "Idempotency-Key on POST and PATCH" (info.description): on the create of every kind
     key = {"Idempotency-Key": f"{tag}-{uuid.uuid4()}"}
     build = getattr(builders, kind)
     body = build(fixtures, tag)
-    first = client.request("POST", RESOURCES[kind], body=body, headers=key)
+    first = client.request("POST", kinds.get(kind).path, body=body, headers=key)
     created = envelope(client, first, status_is(client, first, (200,), "IDEM-001", "the first request is accepted"), kind, "IDEM-001")
-    again = client.request("POST", RESOURCES[kind], body=body, headers=key)
+    again = client.request("POST", kinds.get(kind).path, body=body, headers=key)
     replayed = envelope(client, again, status_is(client, again, (200,), "IDEM-001", "the replay answers the first outcome"),
                         kind, "IDEM-001")
     same(client, again, "IDEM-001", f"replayed {kind} id", created["id"], replayed.get("id"))
     other = build(fixtures, tag, amounts=("99.00",))
-    conflict = client.request("POST", RESOURCES[kind], body=other, headers=key)
+    conflict = client.request("POST", kinds.get(kind).path, body=other, headers=key)
     status_is(client, conflict, (409,), "IDEM-001", "the same key with another body is refused")
 
 
 @pytest.mark.rules("ASYNC-001")
 def test_async_write_yields_a_job_whose_result_matches_the_sync_one(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
     body = {**builders.invoice_credit_memo(fixtures, tag, amounts=("7.00",)), "response_mode": "async"}
-    exchange = client.request("POST", RESOURCES["invoice_credit_memo"], body=body)
+    exchange = client.request("POST", kinds.get(ICM).path, body=body)
     handle = envelope(client, exchange, status_is(client, exchange, (200,), "ASYNC-001", "an async write is accepted"),
                       "async_response", "ASYNC-001")
     deadline, polls = time.monotonic() + JOB_PATIENCE, 0
@@ -212,7 +215,7 @@ def test_async_write_yields_a_job_whose_result_matches_the_sync_one(client: ApiC
 @pytest.mark.rules("AUTH-001")
 @pytest.mark.parametrize("token", [None, "not-a-token"])
 def test_missing_or_unknown_access_token_is_401(client: ApiClient, token: str | None) -> None:
-    exchange = client.request("GET", RESOURCES["invoice"], token=None, params={"access_token": token})
+    exchange = client.request("GET", kinds.get("invoice").path, token=None, params={"access_token": token})
     status_is(client, exchange, (401,), "AUTH-001", "the token is missing or unknown")
 
 
@@ -230,7 +233,7 @@ def test_a_token_one_edit_away_from_the_real_one_is_401(client: ApiClient, setti
     token = NEAR_MISSES[miss](settings.access_token)
     if not token or token == settings.access_token:
         pytest.skip(f"the run's token has no {miss} variant that differs from it")
-    exchange = client.request("GET", RESOURCES["invoice"], token=None, params={"access_token": token})
+    exchange = client.request("GET", kinds.get("invoice").path, token=None, params={"access_token": token})
     status_is(client, exchange, (401,), "AUTH-001", f"the token's {miss} near miss is not the token")
 
 
@@ -239,7 +242,7 @@ def test_idempotent_patch_replays_and_reuse_with_another_body_is_409(client: Api
                                                                      settings: Any) -> None:
     require(settings.platform, "createInvoiceCreditMemo", "updateInvoiceCreditMemo")
     created = create(client, "invoice_credit_memo", builders.invoice_credit_memo(fixtures, tag))
-    path, key = f"{RESOURCES['invoice_credit_memo']}/{created['id']}", {"Idempotency-Key": f"{tag}-{uuid.uuid4()}"}
+    path, key = kinds.get(ICM).item(created["id"]), {"Idempotency-Key": f"{tag}-{uuid.uuid4()}"}
     body = {"invoice_credit_memo": {"memo": f"first {tag}"}}
     status_is(client, client.request("PATCH", path, body=body, headers=key), (200,), "IDEM-001", "the first update is accepted")
     again = client.request("PATCH", path, body=body, headers=key)
@@ -255,18 +258,14 @@ def test_idempotent_patch_replays_and_reuse_with_another_body_is_409(client: Api
 @pytest.mark.rules("WRITE-003")
 def test_memo_with_applications_cannot_be_deleted(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
     memo, inv = builders.memo_and_invoice(client, fixtures, tag, "10.00", "25.00")
-    exchange = client.request("POST", "/accounting/invoice_credit_applications",
-                              body=builders.icm_application(memo["id"], (inv["id"], "2.00")))
+    exchange = client.request("POST", ICM_APPLICATION.path, body=builders.application(ICM, memo["id"], (inv["id"], "2.00")))
     status_is(client, exchange, (200,), "APPLY-001", "2.00 of a 10.00 memo fits a 25.00 invoice")
-    refused = client.request("DELETE", f"{RESOURCES['invoice_credit_memo']}/{memo['id']}")
+    refused = client.request("DELETE", kinds.get(ICM).item(memo["id"]))
     status_is(client, refused, (400,), "WRITE-003", "a memo with applications is not deleted")
     exchange, after = fetch(client, "invoice_credit_memo", memo["id"], "WRITE-003")
     same(client, exchange, "WRITE-003", "remaining_amount after a refused delete", Decimal("8"), amount(after.get("remaining_amount")))
 
 
-#: The update schema of each updatable kind (its properties are the fields a PATCH may send).
-UPDATES = {"invoice_credit_memo": "InvoiceCreditMemoUpdate", "bill_credit_memo": "BillCreditMemoUpdate",
-           "invoice": "InvoiceUpdate"}
 _INSTANTS = ("issue_date", "due_date")
 
 
@@ -280,19 +279,19 @@ def _new_values(kind: str, fixtures: Fixtures, tag: str, current: dict[str, Any]
              "issue_date": "2024-05-06T07:08:09.000Z", "due_date": "2024-06-07T00:00:00.000Z",
              "document_number": f"{tag}-patched", "memo": f"patched {tag}",
              "line_items": [{"total_amount": "7.25", "description": f"patched {tag}"}]}
-    fields = component(UPDATES[kind]).get("properties", {})
+    fields = component(str(kinds.get(kind).update_schema)).get("properties", {})
     return {f: known[f] if f in known else f"patched {tag}" for f in fields if known.get(f, "") is not None}
 
 
 @pytest.mark.rules("WRITE-002")
-@pytest.mark.parametrize("kind", list(UPDATES))
+@pytest.mark.parametrize("kind", UPDATABLE)
 def test_every_field_an_update_may_send_is_persisted(client: ApiClient, fixtures: Fixtures, tag: str, settings: Any,
                                                      kind: str) -> None:
     # "update is PATCH, every field optional: fields sent replace" (info.description), for each field of the update schema
     require(settings.platform, operation_id("update", kind))
     created = create(client, kind, getattr(builders, kind)(fixtures, tag))
     sent = _new_values(kind, fixtures, tag, created)
-    exchange = client.request("PATCH", f"{RESOURCES[kind]}/{created['id']}", body={kind: sent})
+    exchange = client.request("PATCH", kinds.get(kind).item(created["id"]), body={kind: sent})
     status_is(client, exchange, (200,), "WRITE-002", "an update of every field, to valid values, is accepted")
     exchange, fetched = fetch(client, kind, created["id"], "WRITE-002")
     for field, value in sent.items():

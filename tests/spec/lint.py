@@ -17,6 +17,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.invariants import check_object, iter_objects
 from tests.spec.coverage import compare_fields, compare_operations
 
@@ -171,7 +172,8 @@ def response_examples_keep_the_amount_rules(spec: dict[str, Any]) -> list[str]:
             continue
         seen.add(example_at)
         for obj_kind, obj in iter_objects(value):
-            problems += [f"{example_at}: {obj_kind}.{v.path}: {v.rule}: expected {v.expected}, received {v.received}"
+            problems += [f"{example_at}: {kinds.get(obj_kind).schema}.{v.path}: {v.rule}: expected {v.expected}, "
+                         f"received {v.received}"
                          for v in check_object(obj_kind, obj)]
     return problems
 

@@ -55,9 +55,8 @@ def test_the_pointed_modules_run_before_the_generated_phases() -> None:
 
 
 def test_operation_ids_are_built_from_verb_and_kind_as_the_contract_names_them() -> None:
+    from accounting_conformance.conformance import kinds
     from accounting_conformance.conformance.platforms import operation_id, supported_platforms
 
-    kinds = ["invoice", "invoice_credit_memo", "bill_credit_memo", "customer_refund", "invoice_credit_application",
-             "bill_credit_application"]
-    assert {operation_id("create", k) for k in kinds} <= set(supported_platforms())
+    assert {operation_id("create", k) for k in kinds.NAMES} <= set(supported_platforms())
     assert operation_id("delete", "bill_credit_memo") == "deleteBillCreditMemo"

@@ -19,9 +19,9 @@ from accounting_conformance.conformance.fixtures import Fixtures, load_fixtures
 
 SPEC_PATH = Path(__file__).resolve().parents[3] / "openapi" / "openapi.yaml"
 SPEC_URI = "urn:spec"
-#: list resource -> the suffix of its Filter*/Sort* parameters in the contract
-PARAMETERS = {"invoice_credit_memos": "InvoiceCreditMemos", "bill_credit_memos": "BillCreditMemos",
-              "customer_refunds": "CustomerRefunds", "invoices": "Invoices"}
+#: kind -> the suffix of its list's Filter*/Sort* parameters in the contract
+PARAMETERS = {"invoice_credit_memo": "InvoiceCreditMemos", "bill_credit_memo": "BillCreditMemos",
+              "customer_refund": "CustomerRefunds", "invoice": "Invoices"}
 
 
 @lru_cache(maxsize=1)
@@ -52,14 +52,14 @@ def parameter(name: str) -> dict[str, Any]:
     return found
 
 
-def filter_regex(resource: str) -> re.Pattern[str]:
-    """The contract's filter `pattern` for a list resource, compiled with Python `re`."""
-    return re.compile(parameter(f"Filter{PARAMETERS[resource]}")["schema"]["pattern"])
+def filter_regex(kind: str) -> re.Pattern[str]:
+    """The contract's filter `pattern` for a kind's list, compiled with Python `re`."""
+    return re.compile(parameter(f"Filter{PARAMETERS[kind]}")["schema"]["pattern"])
 
 
-def sort_regex(resource: str) -> re.Pattern[str]:
-    """The contract's sort `pattern` for a list resource, compiled with Python `re`."""
-    return re.compile(parameter(f"Sort{PARAMETERS[resource]}")["schema"]["pattern"])
+def sort_regex(kind: str) -> re.Pattern[str]:
+    """The contract's sort `pattern` for a kind's list, compiled with Python `re`."""
+    return re.compile(parameter(f"Sort{PARAMETERS[kind]}")["schema"]["pattern"])
 
 
 @lru_cache(maxsize=1)
