@@ -9,7 +9,7 @@ from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.client import ApiClient, Exchange
 from accounting_conformance.conformance.failures import violation
 from accounting_conformance.conformance.ledger import Memo, Target
-from accounting_conformance.conformance.querymodel import instant_ns
+from accounting_conformance.conformance.instants import instant_ns
 
 
 def amount(value: Any) -> Decimal | None:

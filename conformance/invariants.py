@@ -13,12 +13,12 @@ loaded once: the ISO 4217 list and the timestamp pattern come from openapi/opena
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
 from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.contract import component
+from accounting_conformance.conformance.instants import instant_ns
 from accounting_conformance.conformance.money_rules import Violation, amount_violations, fmt, to_decimal
 
 __all__ = ["Violation", "check_object", "fmt", "iter_objects", "to_decimal"]
@@ -66,21 +66,15 @@ def currency_codes() -> frozenset[str]:
     return frozenset(component("CurrencyCodeEnum")["enum"])
 
 
-def instant(text: str, allow_date: bool = False) -> tuple[datetime, int] | None:
-    """A zoned ISO 8601 timestamp as (UTC instant to the microsecond, nanoseconds), or None if it is not one."""
+def instant(text: str, allow_date: bool = False) -> int | None:
+    """A zoned ISO 8601 timestamp of the contract's pattern (or a date where `allow_date`) as nanoseconds; else None."""
     timestamp, date_or_timestamp = _patterns()
     if not (date_or_timestamp if allow_date else timestamp).fullmatch(text):
         return None
-    fraction = re.search(r"\.([0-9]+)", text)
-    nanos = int(fraction.group(1).ljust(9, "0")[:9]) if fraction else 0
-    whole = re.sub(r"\.[0-9]+", "", text)
     try:
-        moment = datetime.fromisoformat(whole.replace("Z", "+00:00"))
+        return instant_ns(text)
     except ValueError:
         return None
-    if moment.tzinfo is None:  # a plain date, allowed only where the contract takes one
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc), nanos
 
 
 def _check_stamp(found: list[Violation], path: str, name: str, value: Any, allow_date: bool = False) -> None:

@@ -14,13 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from typing import Any, Callable, Literal
 
 from accounting_conformance.conformance import kinds
+from accounting_conformance.conformance.instants import EPOCH, instant_ns, ms_of
 
 __all__ = ["Condition", "DIRECTIONS", "Filter", "RESOURCE_FIELDS", "SORT_FIELDS", "expected_order", "filter_pattern",
-           "filter_timestamp", "instant_ns", "kind_of", "matches", "ms_of", "operators_for", "parse_ms",
+           "filter_timestamp", "kind_of", "matches", "operators_for", "parse_ms",
            "quote", "sort_key", "sort_pattern", "stamp_text", "within_ms_bounds"]
 
 Kind = Literal["string", "timestamp"]
@@ -39,8 +40,6 @@ _QUOTED = r'"(?:[^"\\]|\\["\\])*"'
 _STAMP = (r"[1-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
           r"(?:T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9]))?")
 _STAMP_RE = re.compile(_STAMP)
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2}))?")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _COMPARE: dict[str, Callable[[int, int], bool]] = {
     "=": lambda a, b: a == b, "!=": lambda a, b: a != b, ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
@@ -132,19 +131,6 @@ class Filter:
         return " AND ".join(c.render() for c in self.conditions)
 
 
-def instant_ns(text: str) -> int:
-    """An ISO 8601 date (midnight UTC) or zoned timestamp as exact nanoseconds since the epoch."""
-    match = _ISO.fullmatch(text) if isinstance(text, str) else None
-    if match is None:
-        raise ValueError(f"{text!r} is not an ISO 8601 date or zoned timestamp")
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-                      tzinfo=timezone.utc)
-    offset = 0 if zone in (None, "Z") else (int(zone[1:3]) * 60 + int(zone[4:6])) * (1 if zone[0] == "+" else -1)
-    delta = moment - _EPOCH - timedelta(minutes=offset)
-    return (delta.days * 86400 + delta.seconds) * 10**9 + int((fraction or "").ljust(9, "0"))
-
-
 def _exists(text: str) -> bool:
     """Whether an ISO 8601 text names a real date and time (no 2024-02-30)."""
     try:
@@ -159,7 +145,7 @@ def stamp_text(ns: int, offset_minutes: int = 0) -> str | None:
     if ns % 1000 or abs(offset_minutes) >= 24 * 60:
         return None
     try:
-        local = (_EPOCH + timedelta(microseconds=ns // 1000)).astimezone(timezone(timedelta(minutes=offset_minutes)))
+        local = (EPOCH + timedelta(microseconds=ns // 1000)).astimezone(timezone(timedelta(minutes=offset_minutes)))
     except OverflowError:
         return None
     fraction = f".{local.microsecond:06d}".rstrip("0") if local.microsecond else ""
@@ -220,11 +206,6 @@ def parse_ms(value: str | int) -> int:
     if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,15}", text) or int(text) > MAX_MS:
         raise ValueError(f"{value!r} is not Unix milliseconds from 0 to {MAX_MS}")
     return int(text)
-
-
-def ms_of(timestamp: str) -> int:
-    """A timestamp as whole Unix milliseconds (floored), the unit of the deprecated bounds."""
-    return instant_ns(timestamp) // 10**6
 
 
 def within_ms_bounds(obj: Mapping[str, Any], *, updated_at_min: int | None = None, updated_at_max: int | None = None,

@@ -17,7 +17,8 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from accounting_conformance.conformance import kinds, querymodel
-from accounting_conformance.conformance.querymodel import DIRECTIONS, Condition, Filter, instant_ns, kind_of, operators_for, stamp_text
+from accounting_conformance.conformance.instants import instant_ns
+from accounting_conformance.conformance.querymodel import DIRECTIONS, Condition, Filter, kind_of, operators_for, stamp_text
 
 __all__ = ["bad_filters", "filters", "sorts"]
 

@@ -12,6 +12,7 @@ from accounting_conformance.conformance.client import ApiClient
 from accounting_conformance.conformance.expect import envelope, listing, same, status_is, text
 from accounting_conformance.conformance.failures import violation
 from accounting_conformance.conformance.fixtures import Fixtures
+from accounting_conformance.conformance.instants import instant_ns, ms_of
 from accounting_conformance.strategies import queries
 from . import builders
 
@@ -45,7 +46,7 @@ def judgeable(client: ApiClient, exchange: Any, obj: dict[str, Any], rule: str) 
             if not isinstance(value, str):
                 raise ValueError("not a string")
             if querymodel.kind_of(field) == "timestamp":
-                querymodel.instant_ns(value)
+                instant_ns(value)
         except ValueError:
             raise violation(rule, expected=f"{field} a string{' holding an ISO 8601 zoned timestamp' if querymodel.kind_of(field) == 'timestamp' else ''} or null",
                             received=f"{field} = {value!r}"[:200], reproduction=exchange.reproduction(client.redactor)) from None
@@ -232,16 +233,15 @@ def test_deprecated_millisecond_bounds_are_honoured(client: ApiClient, created: 
     stamped = [o for o in created if o.get("updated_at") is not None]
     if not stamped:
         pytest.skip("no created memo has an updated_at to bound by")
-    newest = max(stamped, key=lambda o: querymodel.instant_ns(o["updated_at"]))
-    oldest = min(stamped, key=lambda o: querymodel.instant_ns(o["updated_at"]))
-    _ms = querymodel.ms_of
-    exchange, listed = _listed(client, {"filter": f'document_number~"{tag}-q"', "updated_at_min": _ms(newest["updated_at"])},
+    newest = max(stamped, key=lambda o: instant_ns(o["updated_at"]))
+    oldest = min(stamped, key=lambda o: instant_ns(o["updated_at"]))
+    exchange, listed = _listed(client, {"filter": f'document_number~"{tag}-q"', "updated_at_min": ms_of(newest["updated_at"])},
                                "DEPRECATED-001")
     same(client, exchange, "DEPRECATED-001", f"newest memo within updated_at_min", True, newest["id"] in {o["id"] for o in listed})
-    exchange, listed = _listed(client, {"filter": f'document_number~"{tag}-q"', "updated_at_max": _ms(oldest["updated_at"]) - 1},
+    exchange, listed = _listed(client, {"filter": f'document_number~"{tag}-q"', "updated_at_max": ms_of(oldest["updated_at"]) - 1},
                                "DEPRECATED-001")
     same(client, exchange, "DEPRECATED-001", "objects updated after updated_at_max", [],
-         [o["id"] for o in listed if not querymodel.within_ms_bounds(o, updated_at_max=_ms(oldest["updated_at"]) - 1)])
+         [o["id"] for o in listed if not querymodel.within_ms_bounds(o, updated_at_max=ms_of(oldest["updated_at"]) - 1)])
 
 
 @pytest.mark.rules("FILTER-001")

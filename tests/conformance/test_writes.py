@@ -16,7 +16,7 @@ from accounting_conformance.conformance.expect import amount, create, envelope, 
 from accounting_conformance.conformance.failures import violation
 from accounting_conformance.conformance.fixtures import Fixtures
 from accounting_conformance.conformance.platforms import operation_id, require
-from accounting_conformance.conformance.querymodel import instant_ns
+from accounting_conformance.conformance.instants import instant_ns
 from . import builders
 
 

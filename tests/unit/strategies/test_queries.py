@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, find, given, settings, strategies as st
 from hypothesis.errors import InvalidArgument
 
 from accounting_conformance.conformance import querymodel
+from accounting_conformance.conformance.instants import instant_ns
 from accounting_conformance.conformance.querymodel import Filter
 from accounting_conformance.strategies.queries import bad_filters, filters, sorts
 from tests.unit.strategies.spec_helpers import PARAMETERS, filter_regex, parameter, sort_regex
@@ -126,12 +127,12 @@ def test_timestamp_candidates_are_kept_as_given_or_respelled_as_the_same_instant
     chosen = find(strategy, lambda f: f.conditions[0].field == "created_at" and f.conditions[0].op == "=", settings=FIND)
     assert chosen.render() == 'created_at="2024-03-31T10:00:00.123Z"'
     assert querymodel.matches(chosen, OBJECTS[0]) and not querymodel.matches(chosen, OBJECTS[1])
-    instants = {querymodel.instant_ns(o["created_at"]) for o in OBJECTS}
+    instants = {instant_ns(o["created_at"]) for o in OBJECTS}
 
     def respelled(f: Filter) -> bool:
         field, value = f.conditions[0].field, f.conditions[0].value
         return field == "created_at" and value is not None and value not in VALUES["created_at"] and "T" in value \
-            and querymodel.instant_ns(value) in instants
+            and instant_ns(value) in instants
 
     assert respelled(find(strategy, respelled, settings=FIND))
 
