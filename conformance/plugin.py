@@ -29,6 +29,18 @@ def module_rank(item: pytest.Item) -> int:
     return MODULE_ORDER.index(module) if module in MODULE_ORDER else len(MODULE_ORDER)
 
 
+#: The markers the conformance tests carry (the run is strict about markers: each must be registered).
+MARKERS: dict[str, str] = {
+    "rules": "rules(*ids): the rule IDs a conformance test covers (conformance/rules.py)",
+}
+
+
+def register_markers(config: pytest.Config) -> None:
+    """Register the conformance tests' markers with a pytest session."""
+    for line in MARKERS.values():
+        config.addinivalue_line("markers", line)
+
+
 class ConformancePlugin:
     """Carries the run's settings into the tests and collects what each test showed, rule by rule."""
 
@@ -48,8 +60,8 @@ class ConformancePlugin:
         self.started = time.monotonic()
 
     def pytest_configure(self, config: pytest.Config) -> None:
-        """Register the `rules` marker."""
-        config.addinivalue_line("markers", "rules(*ids): the rule IDs a conformance test covers")
+        """Register the markers of the conformance tests."""
+        register_markers(config)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         """Run the modules in MODULE_ORDER, keeping each module's own order (a stable sort)."""
