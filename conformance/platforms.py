@@ -28,6 +28,11 @@ def operation_id(verb: str, kind: str) -> str:
     return kinds.get(kind).operation(verb)
 
 
+def marked_operations(node: pytest.Item) -> list[str]:
+    """The operationIds a test's `operations` markers name (closest first)."""
+    return [operation for mark in node.iter_markers("operations") for operation in mark.args]
+
+
 def unsupported(platform: str | None, *operation_ids: str) -> list[str]:
     """The operations among these that the contract does not document for `platform`."""
     if not platform:

@@ -18,20 +18,38 @@ from accounting_conformance.conformance.states import StateLog
 CONFIGURATION = (FixturesError, SettingsError)
 
 
-#: The conformance modules, cheapest and most pointed first, so that a fault shows within seconds; the long
-#: generated phases (the state machines, the fuzzer) come last. Modules not named here run after these.
-MODULE_ORDER = ("test_writes", "test_applications", "test_lifecycles", "test_requests", "test_queries", "test_stateful", "test_links", "test_fuzz")
+#: The phases of a run, in the order they run: cheapest and most pointed first, so that a fault shows within seconds;
+#: the long generated phases (the state machines, the fuzzer) last. Each conformance module marks its tests with one
+#: (`pytestmark = pytest.mark.phase("writes")`); a test without one runs after all of them.
+PHASES: dict[str, str] = {
+    "writes": "one write of each kind and what it leaves: echo, update, delete, refusals, idempotency, jobs, tokens",
+    "applications": "application rules beyond one call",
+    "lifecycles": "each memo kind walked through every state the contract names",
+    "requests": "bodies that are not the JSON object the contract asks for",
+    "queries": "lists over a few created objects: paging, filters, sorts, expand, id types",
+    "model": "generated credit workflows against the model ledger",
+    "links": "schemathesis' state machine over the contract's links",
+    "fuzz": "every operation fuzzed from the contract",
+}
 
 
-def module_rank(item: pytest.Item) -> int:
-    """Where an item's module comes in MODULE_ORDER (unknown modules last)."""
-    module = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
-    return MODULE_ORDER.index(module) if module in MODULE_ORDER else len(MODULE_ORDER)
+def phase_rank(item: pytest.Item) -> int:
+    """Where an item's phase comes in PHASES (an item without one last); UsageError for an unknown phase."""
+    mark = item.get_closest_marker("phase")
+    if mark is None:
+        return len(PHASES)
+    name = mark.args[0] if mark.args else None
+    if name not in PHASES:
+        raise pytest.UsageError(f"{item.nodeid}: unknown phase {name!r}; known: {', '.join(PHASES)}")
+    return list(PHASES).index(name)
 
 
 #: The markers the conformance tests carry (the run is strict about markers: each must be registered).
 MARKERS: dict[str, str] = {
     "rules": "rules(*ids): the rule IDs a conformance test covers (conformance/rules.py)",
+    "phase": f"phase(name): when a conformance test runs, one of {', '.join(PHASES)}",
+    "operations": "operations(*operation_ids): contract operations a test needs beyond its kind's; skipped where the "
+                  "target's platform lacks one",
 }
 
 
@@ -64,8 +82,8 @@ class ConformancePlugin:
         register_markers(config)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """Run the modules in MODULE_ORDER, keeping each module's own order (a stable sort)."""
-        items.sort(key=module_rank)
+        """Run the phases in PHASES order, keeping the collection order within each (a stable sort)."""
+        items.sort(key=phase_rank)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A conformance module that cannot even be collected is a bug of the suite."""

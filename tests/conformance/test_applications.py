@@ -12,22 +12,29 @@ from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.client import ApiClient
 from accounting_conformance.conformance.expect import amount, create, fetch, links_of, payments_of, same, status_is
 from accounting_conformance.conformance.fixtures import Fixtures
-from accounting_conformance.conformance.platforms import operation_id, require
+from accounting_conformance.conformance.platforms import marked_operations, operation_id, require
 from . import builders
+
+pytestmark = pytest.mark.phase("applications")
 
 MEMOS = kinds.MEMOS
 ICM, BCM = MEMOS
 
 
+def _updating(memos: tuple[str, ...]) -> list[Any]:
+    """The memo kinds as parameters, each marked as needing its kind's update."""
+    return [pytest.param(kind, marks=pytest.mark.operations(operation_id("update", kind))) for kind in memos]
+
+
 @pytest.fixture(autouse=True)
 def _documented_for_the_platform(request: pytest.FixtureRequest, settings: Any) -> None:
-    """Skip a test whose memo kind the contract does not document for the target's platform."""
+    """Skip a test whose memo kind, what it applies to, or the operations its `operations` marker names, the contract
+    does not document for the target's platform."""
     kind = request.node.callspec.params.get("kind", MEMOS[0]) if hasattr(request.node, "callspec") else MEMOS[0]
-    updates = "APPLY-004" in [rule for mark in request.node.iter_markers("rules") for rule in mark.args]
     applied = kinds.application(kind)
     needed = [operation_id("create", kind), *([operation_id("create", applied.target)] if applied.target else []),
-              applied.operation, *([operation_id("update", kind)] if updates else [])]
-    require(settings.platform, *needed)
+              applied.operation]
+    require(settings.platform, *needed, *marked_operations(request.node))
 
 
 def _memo_and_target(client: ApiClient, fixtures: Fixtures, tag: str, kind: str, memo: str) -> tuple[dict[str, Any], str]:
@@ -99,7 +106,7 @@ def _applied_then_relined(client: ApiClient, fixtures: Fixtures, tag: str, kind:
 
 
 @pytest.mark.rules("APPLY-004")
-@pytest.mark.parametrize("kind", MEMOS)
+@pytest.mark.parametrize("kind", _updating(MEMOS))
 def test_new_lines_keep_the_applied_money(client: ApiClient, fixtures: Fixtures, tag: str, kind: str) -> None:
     exchange, after = _applied_then_relined(client, fixtures, tag, kind, "4.00", "8.00", 200, "a total of 8.00 is above the 4.00 applied")
     same(client, exchange, "APPLY-004", "total_amount", Decimal("8"), amount(after.get("total_amount")))
@@ -108,7 +115,7 @@ def test_new_lines_keep_the_applied_money(client: ApiClient, fixtures: Fixtures,
 
 
 @pytest.mark.rules("APPLY-004")
-@pytest.mark.parametrize("kind", MEMOS)
+@pytest.mark.parametrize("kind", _updating(MEMOS))
 def test_total_below_the_applied_amount_is_rejected_and_changes_nothing(client: ApiClient, fixtures: Fixtures, tag: str, kind: str) -> None:
     exchange, after = _applied_then_relined(client, fixtures, tag, kind, "6.00", "5.00", 400,
                                             "a total of 5.00 is below the 6.00 already applied")

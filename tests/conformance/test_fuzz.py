@@ -8,6 +8,8 @@ import schemathesis
 from accounting_conformance.conformance.checks import OUR_CHECKS
 from accounting_conformance.conformance.platforms import require
 
+pytestmark = pytest.mark.phase("fuzz")
+
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 

@@ -24,6 +24,8 @@ from accounting_conformance.conformance.platforms import require
 from accounting_conformance.conformance.states import StateLog
 from . import builders
 
+pytestmark = pytest.mark.phase("lifecycles")
+
 D = Decimal
 
 

@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, settings as hsettings
 from accounting_conformance.conformance.checks import OUR_CHECKS
 from accounting_conformance.conformance.settings import Settings
 
+pytestmark = pytest.mark.phase("links")
+
 
 @pytest.mark.rules("SCHEMA-001", "SCHEMA-002", "WRITE-001", "WRITE-003", "MONEY-003", "STATUS-001", "FETCH-001")
 def test_linked_operations_conform_to_the_contract(api_schema: schemathesis.BaseSchema, settings: Settings) -> None:

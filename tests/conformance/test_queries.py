@@ -16,6 +16,8 @@ from accounting_conformance.conformance.instants import instant_ns, ms_of
 from accounting_conformance.strategies import queries
 from . import builders
 
+pytestmark = pytest.mark.phase("queries")
+
 KIND = kinds.get("invoice_credit_memo")
 PATH, KEY = KIND.path, KIND.plural
 COUNT = 7

@@ -14,6 +14,8 @@ from accounting_conformance.conformance.fixtures import Fixtures
 from accounting_conformance.conformance.platforms import operation_id, require
 from . import builders
 
+pytestmark = pytest.mark.phase("requests")
+
 NOT_AN_OBJECT = ["null", "[]", '"prefer_sync"', "3", "\x0c"]  # a lone form feed is not JSON whitespace (RFC 8259)
 
 

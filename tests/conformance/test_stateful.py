@@ -21,6 +21,8 @@ from accounting_conformance.conformance.states import StateLog
 from accounting_conformance.strategies import allocations, documents, money
 from . import builders
 
+pytestmark = pytest.mark.phase("model")
+
 ICM, BCM = kinds.MEMOS
 
 

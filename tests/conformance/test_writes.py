@@ -15,9 +15,11 @@ from accounting_conformance.conformance.contract import component
 from accounting_conformance.conformance.expect import amount, create, envelope, fetch, instant, listing, same, status_is
 from accounting_conformance.conformance.failures import violation
 from accounting_conformance.conformance.fixtures import Fixtures
-from accounting_conformance.conformance.platforms import operation_id, require
 from accounting_conformance.conformance.instants import instant_ns
+from accounting_conformance.conformance.platforms import marked_operations, operation_id, require
 from . import builders
+
+pytestmark = pytest.mark.phase("writes")
 
 
 ICM, BCM = kinds.MEMOS
@@ -31,12 +33,11 @@ JOB_PATIENCE = int(component("AsynchronousJob")["x-finishes-within-seconds"])
 
 @pytest.fixture(autouse=True)
 def _documented_for_the_platform(request: pytest.FixtureRequest, settings: Any) -> None:
-    """Skip a test whose operations the contract does not document for the target's platform."""
+    """Skip a test whose operations (its kind's create, those its `operations` marker names) the contract does not
+    document for the target's platform."""
     kind = request.node.callspec.params.get("kind") if hasattr(request.node, "callspec") else None
     needed = [operation_id("create", kind)] if kind else []
-    if request.node.name.startswith(("test_over", "test_application", "test_revert", "test_memo_with")):
-        needed += ["createInvoice"] if "revert" not in request.node.name else []
-    require(settings.platform, *needed)
+    require(settings.platform, *needed, *marked_operations(request.node))
 
 
 @pytest.mark.rules("WRITE-001")
@@ -120,6 +121,7 @@ def _unchanged(client: ApiClient, memo: dict[str, Any], inv: dict[str, Any]) -> 
     same(client, exchange, "APPLY-002", "amount_due after a refused application", amount(inv.get("amount_due")), amount(after.get("amount_due")))
 
 
+@pytest.mark.operations("createInvoice")
 @pytest.mark.rules("APPLY-002")
 @pytest.mark.parametrize("allocated", ["10.01", "0", "-1.00", 0])
 def test_over_or_non_positive_application_is_rejected_and_changes_nothing(
@@ -131,6 +133,7 @@ def test_over_or_non_positive_application_is_rejected_and_changes_nothing(
     _unchanged(client, memo, inv)
 
 
+@pytest.mark.operations("createInvoice")
 @pytest.mark.rules("APPLY-002")
 def test_application_across_currencies_is_rejected(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
     memo = create(client, "invoice_credit_memo", builders.invoice_credit_memo(fixtures, tag, currency="EUR"))
@@ -140,6 +143,7 @@ def test_application_across_currencies_is_rejected(client: ApiClient, fixtures: 
     _unchanged(client, memo, inv)
 
 
+@pytest.mark.operations("createInvoice")
 @pytest.mark.rules("APPLY-001")
 def test_application_moves_money_on_both_sides(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
     memo, inv = builders.memo_and_invoice(client, fixtures, tag, "10.00", "25.00")
@@ -255,6 +259,7 @@ def test_idempotent_patch_replays_and_reuse_with_another_body_is_409(client: Api
     same(client, exchange, "IDEM-001", "memo after a refused reuse of the key", f"first {tag}", after.get("memo"))
 
 
+@pytest.mark.operations("createInvoice")
 @pytest.mark.rules("WRITE-003")
 def test_memo_with_applications_cannot_be_deleted(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
     memo, inv = builders.memo_and_invoice(client, fixtures, tag, "10.00", "25.00")

@@ -42,16 +42,24 @@ def test_reports_put_failures_first_with_expected_received_and_a_masked_reproduc
     assert any(line.startswith("  [FAIL] MONEY-003") for line in lines) and any("SEED=5" in line for line in lines)
 
 
-def test_the_pointed_modules_run_before_the_generated_phases() -> None:
-    from types import SimpleNamespace
+def test_the_pointed_phases_run_before_the_generated_ones_and_unmarked_tests_last() -> None:
+    import pytest
 
-    from accounting_conformance.conformance.plugin import module_rank
+    from accounting_conformance.conformance.plugin import phase_rank
 
-    names = ["tests/conformance/test_fuzz.py::test_x", "tests/conformance/test_new.py::t",
-             "tests/conformance/test_writes.py::test_y", "tests/conformance/test_stateful.py::t"]
-    items = [SimpleNamespace(nodeid=n) for n in names]
-    ordered = [i.nodeid.split("::")[0].rsplit("/", 1)[1] for i in sorted(items, key=module_rank)]  # type: ignore[arg-type]
-    assert ordered == ["test_writes.py", "test_stateful.py", "test_fuzz.py", "test_new.py"]
+    class Item:
+        def __init__(self, nodeid: str, phase: str | None) -> None:
+            self.nodeid, self.phase = nodeid, phase
+
+        def get_closest_marker(self, name: str) -> object:
+            return pytest.mark.phase(self.phase).mark if name == "phase" and self.phase else None
+
+    items = [Item("test_anything.py::a", "fuzz"), Item("test_new.py::t", None), Item("test_x.py::b", "writes"),
+             Item("test_y.py::c", "model")]
+    assert [i.nodeid for i in sorted(items, key=phase_rank)] == [  # type: ignore[arg-type]
+        "test_x.py::b", "test_y.py::c", "test_anything.py::a", "test_new.py::t"]
+    with pytest.raises(pytest.UsageError, match="unknown phase 'pointy'"):
+        phase_rank(Item("test_z.py::d", "pointy"))  # type: ignore[arg-type]
 
 
 def test_operation_ids_are_built_from_verb_and_kind_as_the_contract_names_them() -> None:
