@@ -6,8 +6,9 @@ import hashlib
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from accounting_conformance.reference_server import money, records, timestamps
 from accounting_conformance.reference_server.errors import ApiError, conflict, internal, too_large, unauthorized
 from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
 from accounting_conformance.reference_server.handlers import HANDLERS, Call
+from accounting_conformance.reference_server.resources import CUSTOMER_REFUND, ENDPOINTS, JOB, Application, Document
 from accounting_conformance.reference_server.service import Service
 from accounting_conformance.reference_server.store import Database, load_fixtures, open_db
 from accounting_conformance.reference_server.validation import Contract, InvalidRequest, parse_json
@@ -25,10 +27,6 @@ from accounting_conformance.reference_server.validation import Contract, Invalid
 log = logging.getLogger("reference_server")
 MAX_BODY = 1024 * 1024
 WRITES = ("POST", "PATCH", "DELETE")
-# writes on one existing object: operationId -> its kind
-TARGET_KINDS = {"updateInvoiceCreditMemo": "invoice_credit_memo", "deleteInvoiceCreditMemo": "invoice_credit_memo",
-                "updateBillCreditMemo": "bill_credit_memo", "deleteBillCreditMemo": "bill_credit_memo",
-                "updateInvoice": "invoice"}
 
 
 @dataclass(frozen=True)
@@ -119,7 +117,7 @@ class Api:
             raise ApiError(400, "INVALID_REQUEST", exc.code, str(exc)) from None
         call = Call(operation.operation_id, path_params, params, body or {}, connection, template)
         handler = HANDLERS[operation.operation_id]
-        if request.method not in WRITES or operation.operation_id == "getJob":
+        if request.method not in WRITES or operation.operation_id == JOB.operation_id("get"):
             status, result = handler(self.service, call)
             return status, result, {}, None
         return self._write(request, call, handler, raw)
@@ -128,10 +126,12 @@ class Api:
                raw: bytes) -> tuple[int, Any, dict[str, str], BackgroundTask | None]:
         key = request.headers.get("idempotency-key")
         faults = self.faults
+        endpoint = ENDPOINTS[call.operation_id]
         if (Fault.IDEMPOTENCY_KEY_IGNORED in faults
                 or (request.method == "PATCH" and Fault.IDEMPOTENCY_IGNORED_ON_PATCH in faults)
-                or (call.operation_id.endswith("CreditApplication") and Fault.IDEMPOTENCY_IGNORED_ON_APPLICATIONS in faults)
-                or (call.operation_id == "createCustomerRefund" and Fault.IDEMPOTENCY_IGNORED_ON_REFUNDS in faults)):
+                or (isinstance(endpoint.resource, Application) and Fault.IDEMPOTENCY_IGNORED_ON_APPLICATIONS in faults)
+                or (endpoint.resource is CUSTOMER_REFUND and endpoint.verb == "create"
+                    and Fault.IDEMPOTENCY_IGNORED_ON_REFUNDS in faults)):
             key = None
         mode = call.body.get("response_mode")
         job_id = str(uuid.uuid4())
@@ -152,12 +152,11 @@ class Api:
                     return outcome["status"], replayed, {"Idempotent-Replayed": "true", **outcome["headers"]}, None
             if mode == "async":
                 # Known endpoint, unknown object: answered at once, not left for the job to find.
-                target = TARGET_KINDS.get(call.operation_id)
-                if target is not None:
-                    self.service.get(target, call.path["id"])
+                if isinstance(endpoint.resource, Document) and endpoint.verb in ("update", "delete"):
+                    self.service.get(endpoint.resource, call.path["id"])
                 job = {"id": job_id, "status": "pending", "request": job_request}
                 records.save_job(conn, job, timestamps.now_ms())
-                status, body = 200, {"async_response": {"id": job_id, "response_url": f"/jobs/{job_id}", "status": "pending"}}
+                status, body = 200, {"async_response": {"id": job_id, "response_url": f"{JOB.path}/{job_id}", "status": "pending"}}
                 task = BackgroundTask(self._run_job, job, call, handler)
             else:
                 status, body = handler(self.service, call)

@@ -27,6 +27,8 @@ from typing import Any
 
 import httpx
 
+from accounting_conformance.reference_server.resources import INVOICE, JOB
+
 HOST = "127.0.0.1"
 TOKEN = "00000000-0000-4000-8000-000000000000"
 CUSTOMER = "afb85448-ca08-452e-a7f9-fd4383ce25a9"  # seeded in fixtures.json
@@ -54,7 +56,7 @@ def free_port() -> int:
 
 def invoice_body() -> dict[str, Any]:
     """A small valid invoice create."""
-    return {"invoice": {"customer_id": CUSTOMER, "currency_code": "USD", "document_number": f"BENCH-{uuid.uuid4().hex}",
+    return {INVOICE.kind: {"customer_id": CUSTOMER, "currency_code": "USD", "document_number": f"BENCH-{uuid.uuid4().hex}",
                         "line_items": [{"description": "bench line", "total_amount": "125.50"}]}}
 
 
@@ -70,7 +72,7 @@ def start_server(db: Path, log: Path, deadline_s: float = 30.0) -> tuple[subproc
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text(errors='replace')}")
         try:
-            httpx.get(f"{base_url}/jobs/ready", params={"access_token": TOKEN}, timeout=1.0)
+            httpx.get(f"{base_url}{JOB.path}/ready", params={"access_token": TOKEN}, timeout=1.0)
             return process, base_url
         except httpx.TransportError:
             time.sleep(0.05)
@@ -97,9 +99,9 @@ def client(base_url: str) -> httpx.Client:
 def seed(base_url: str, count: int, workers: int) -> list[str]:
     """Create `count` invoices; their ids."""
     def create(_: int) -> str:
-        response = http.post("/accounting/invoices", json=invoice_body())
+        response = http.post(INVOICE.path, json=invoice_body())
         response.raise_for_status()
-        return str(response.json()["invoice"]["id"])
+        return str(response.json()[INVOICE.kind]["id"])
 
     with client(base_url) as http, ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(create, range(count)))
@@ -176,9 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             ids = seed(base_url, options.invoices, options.clients)
             operations: list[tuple[str, Operation]] = [
-                ("fetch", lambda http, rng: http.get(f"/accounting/invoices/{rng.choice(ids)}")),
-                ("list", lambda http, rng: http.get("/accounting/invoices", params={"limit": "50"})),
-                ("create", lambda http, rng: http.post("/accounting/invoices", json=invoice_body())),
+                ("fetch", lambda http, rng: http.get(f"{INVOICE.path}/{rng.choice(ids)}")),
+                ("list", lambda http, rng: http.get(INVOICE.path, params={"limit": "50"})),
+                ("create", lambda http, rng: http.post(INVOICE.path, json=invoice_body())),
             ]
             print(f"reference server bench: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
                   f"{options.clients} clients, {options.seconds:g} s per operation, {len(ids)} invoices seeded, "

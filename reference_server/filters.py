@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
+from accounting_conformance.reference_server.resources import Document
 from accounting_conformance.reference_server.timestamps import TimestampError, parse_instant_ns
 
 INVALID_FILTER = "INVALID_FILTER"
@@ -44,29 +44,6 @@ class QueryError(ValueError):
         self.code = code
         self.message = message
         self.position = position
-
-
-@dataclass(frozen=True)
-class Field:
-    """A filterable field: its indexed column and how values compare."""
-
-    column: str
-    kind: Literal["text", "instant"]
-
-
-def _fields(text: tuple[str, ...], instants: tuple[str, ...]) -> dict[str, Field]:
-    """Field table: text fields map to same-named columns, instants to `<name>_ms` columns."""
-    return {**{n: Field(n, "text") for n in text}, **{n: Field(f"{n}_ms", "instant") for n in instants}}
-
-
-_STAMPS = ("created_at", "updated_at", "last_synced_at")
-#: Filterable (and sortable) fields per resource; resource names are also table names.
-RESOURCE_FIELDS: dict[str, dict[str, Field]] = {
-    "invoice_credit_memos": _fields(("customer_id", "document_number"), _STAMPS),
-    "bill_credit_memos": _fields(("vendor_id", "document_number"), _STAMPS),
-    "customer_refunds": _fields((), _STAMPS),
-    "invoices": _fields(("customer_id", "document_number", "status"), ("due_date", *_STAMPS)),
-}
 
 
 @dataclass(frozen=True)
@@ -135,15 +112,15 @@ def _unescape(token: Token) -> str:
     return "".join(out)
 
 
-def _condition(resource: str, node: Tree[Token], faults: Faults) -> Condition:
+def _condition(resource: Document, node: Tree[Token], faults: Faults) -> Condition:
     """Validate one parsed condition against the resource's fields."""
     field_tok, op_tok, value_tok = node.children
     assert isinstance(field_tok, Token) and isinstance(op_tok, Token) and isinstance(value_tok, Token)
-    fields, name, op = RESOURCE_FIELDS[resource], str(field_tok), str(op_tok)
+    fields, name, op = resource.fields, str(field_tok), str(op_tok)
     pos, op_pos, value_pos = (int(t.start_pos or 0) for t in (field_tok, op_tok, value_tok))
     if name not in fields:
         raise QueryError(UNKNOWN_FIELD, f"{name!r} at position {pos} is not a filterable field of "
-                         f"{resource}; use one of {', '.join(fields)}", pos)
+                         f"{resource.plural}; use one of {', '.join(fields)}", pos)
     if op not in OPERATORS:
         raise QueryError(UNKNOWN_OPERATOR, f"unknown operator {op!r} at position {op_pos}; use one of "
                          f"{' '.join(OPERATORS)}", op_pos)
@@ -176,7 +153,7 @@ def _lenient_date(text: str) -> str:
     return real.isoformat() + text[10:]
 
 
-def parse_filter(resource: str, text: str | None, *, faults: Faults = NO_FAULTS) -> tuple[Condition, ...]:
+def parse_filter(resource: Document, text: str | None, *, faults: Faults = NO_FAULTS) -> tuple[Condition, ...]:
     """Parse and validate a filter expression for a resource; empty or absent means no conditions."""
     if text is None or not text.strip():
         return ()
@@ -192,9 +169,9 @@ def parse_filter(resource: str, text: str | None, *, faults: Faults = NO_FAULTS)
     return tuple(_condition(resource, node, faults) for node in nodes)
 
 
-def condition_sql(resource: str, cond: Condition, *, faults: Faults = NO_FAULTS) -> tuple[str, list[object]]:
-    """A parameterised SQL predicate for one condition (column names come from RESOURCE_FIELDS)."""
-    field = RESOURCE_FIELDS[resource][cond.field]
+def condition_sql(resource: Document, cond: Condition, *, faults: Faults = NO_FAULTS) -> tuple[str, list[object]]:
+    """A parameterised SQL predicate for one condition (column names come from the resource table)."""
+    field = resource.fields[cond.field]
     col, op, value = field.column, cond.op, cond.value
     if value is None:
         return (f"{col} IS NULL" if op == "=" else f"{col} IS NOT NULL"), []

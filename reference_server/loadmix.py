@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from accounting_conformance.reference_server.bench import CUSTOMER, client, percentile, start_server, stop_server
+from accounting_conformance.reference_server.resources import INVOICE, INVOICE_CREDIT, INVOICE_CREDIT_MEMO, Document
 
 EXPECTED_REJECTIONS = {"OVER_APPLICATION", "OVER_PAYMENT"}
 WEIGHTS = {"list": 20, "fetch": 25, "create_invoice": 15, "create_memo": 15, "apply": 25}
@@ -63,9 +64,9 @@ class Pools:
             return rng.choice(self.memos), rng.choice(self.invoices)
 
 
-def document(kind: str, total: str) -> dict[str, Any]:
+def document(resource: Document, total: str) -> dict[str, Any]:
     """The body of an invoice or invoice credit memo create of `total` for the seeded customer, in USD."""
-    return {kind: {"customer_id": CUSTOMER, "currency_code": "USD", "document_number": f"MIX-{uuid.uuid4().hex}",
+    return {resource.kind: {"customer_id": CUSTOMER, "currency_code": "USD", "document_number": f"MIX-{uuid.uuid4().hex}",
                    "line_items": [{"description": "loadmix line", "total_amount": total}]}}
 
 
@@ -78,20 +79,21 @@ def cents(rng: random.Random, high: int) -> str:
 def request(http: httpx.Client, operation: str, pools: Pools, rng: random.Random) -> httpx.Response:
     """Send one request of `operation`; a created document joins its pool."""
     if operation == "list":
-        return http.get(rng.choice(["/accounting/invoices", "/accounting/invoice_credit_memos"]), params={"limit": "50"})
+        return http.get(rng.choice([INVOICE.path, INVOICE_CREDIT_MEMO.path]), params={"limit": "50"})
     if operation == "fetch":
         memo_id, invoice_id = pools.pick(rng)
-        return http.get(f"/accounting/invoices/{invoice_id}" if rng.random() < 0.5 else f"/accounting/invoice_credit_memos/{memo_id}")
+        return http.get(f"{INVOICE.path}/{invoice_id}" if rng.random() < 0.5 else f"{INVOICE_CREDIT_MEMO.path}/{memo_id}")
     if operation == "apply":
         memo_id, invoice_id = pools.pick(rng)
-        return http.post("/accounting/invoice_credit_applications", json={"invoice_credit_application": {
-            "invoice_credit_memo_id": memo_id, "linked_invoices": [{"id": invoice_id, "allocated_amount": cents(rng, 1000)}]}})
-    kind, path, pool, total = (("invoice", "/accounting/invoices", pools.invoices, "500.00") if operation == "create_invoice"
-                               else ("invoice_credit_memo", "/accounting/invoice_credit_memos", pools.memos, "20.00"))
-    response = http.post(path, json=document(kind, total))
+        shares = INVOICE_CREDIT_MEMO.settled()
+        return http.post(INVOICE_CREDIT.path, json={INVOICE_CREDIT.kind: {
+            INVOICE_CREDIT.memo_id: memo_id, shares.links: [{"id": invoice_id, shares.amount: cents(rng, 1000)}]}})
+    resource, pool, total = ((INVOICE, pools.invoices, "500.00") if operation == "create_invoice"
+                             else (INVOICE_CREDIT_MEMO, pools.memos, "20.00"))
+    response = http.post(resource.path, json=document(resource, total))
     if response.status_code == 200:
         with pools.lock:
-            pool.append(response.json()[kind]["id"])
+            pool.append(response.json()[resource.kind]["id"])
     return response
 
 
@@ -180,12 +182,12 @@ def table(rows: dict[str, dict[str, float]]) -> str:
 def seed_pools(base_url: str) -> Pools:
     """Create the first memos and invoices."""
     with client(base_url) as http:
-        def create(kind: str, path: str, total: str) -> str:
-            response = http.post(path, json=document(kind, total))
+        def create(resource: Document, total: str) -> str:
+            response = http.post(resource.path, json=document(resource, total))
             response.raise_for_status()
-            return str(response.json()[kind]["id"])
-        return Pools([create("invoice_credit_memo", "/accounting/invoice_credit_memos", "20.00") for _ in range(SEED_DOCUMENTS)],
-                     [create("invoice", "/accounting/invoices", "500.00") for _ in range(SEED_DOCUMENTS)])
+            return str(response.json()[resource.kind]["id"])
+        return Pools([create(INVOICE_CREDIT_MEMO, "20.00") for _ in range(SEED_DOCUMENTS)],
+                     [create(INVOICE, "500.00") for _ in range(SEED_DOCUMENTS)])
 
 
 def positive(kind: Callable[[str], float], upper: float) -> Callable[[str], float]:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
-from accounting_conformance.reference_server.filters import RESOURCE_FIELDS, Condition, QueryError, condition_sql, parse_filter
+from accounting_conformance.reference_server.filters import Condition, QueryError, condition_sql, parse_filter
+from accounting_conformance.reference_server.resources import Document
 from accounting_conformance.reference_server.store import Database
 
 __all__ = ["Cursor", "ListQuery", "Page", "QueryError", "Sort", "build_sql", "decode_cursor",
@@ -68,7 +69,7 @@ class Cursor:
 class ListQuery:
     """A fully validated list request for one resource."""
 
-    resource: str
+    resource: Document
     conditions: tuple[Condition, ...]
     bounds: tuple[tuple[str, str, int], ...]
     sort: Sort
@@ -85,9 +86,9 @@ class Page:
     next_cursor: str | None
 
 
-def parse_sort(resource: str, text: str | None, *, faults: Faults = NO_FAULTS) -> Sort:
+def parse_sort(resource: Document, text: str | None, *, faults: Faults = NO_FAULTS) -> Sort:
     """Parse "<field> [ASC|DESC]" (no direction = ASC; absent = updated_at DESC) for a resource."""
-    fields = RESOURCE_FIELDS[resource]
+    fields = resource.fields
     if text is None or not text.strip():
         return Sort("updated_at", fields["updated_at"].column, True)
     parts = text.split()
@@ -95,7 +96,7 @@ def parse_sort(resource: str, text: str | None, *, faults: Faults = NO_FAULTS) -
     if len(parts) > 2 or direction not in ("ASC", "DESC"):
         raise QueryError(INVALID_SORT, f"sort {text!r} must be \"<field>\" or \"<field> ASC|DESC\"")
     if parts[0] not in fields:
-        raise QueryError(INVALID_SORT, f"cannot sort {resource} by {parts[0]!r}; use one of {', '.join(fields)}")
+        raise QueryError(INVALID_SORT, f"cannot sort {resource.plural} by {parts[0]!r}; use one of {', '.join(fields)}")
     descending = direction == "DESC"
     if Fault.SORT_DIRECTION_INVERTED in faults:
         descending = direction == "ASC"
@@ -160,17 +161,15 @@ def decode_cursor(token: str, secret: bytes = DEFAULT_SECRET, *, faults: Faults 
     return Cursor(field, descending, value, last_id, filter_hash, snapshot)
 
 
-def _filter_hash(resource: str, conditions: tuple[Condition, ...], bounds: tuple[tuple[str, str, int], ...]) -> str:
+def _filter_hash(resource: Document, conditions: tuple[Condition, ...], bounds: tuple[tuple[str, str, int], ...]) -> str:
     """A digest of what a list selects (resource, normalised conditions, deprecated bounds)."""
-    canon = [resource, [[c.field, c.op, c.value] for c in conditions], [list(b) for b in bounds]]
+    canon = [resource.plural, [[c.field, c.op, c.value] for c in conditions], [list(b) for b in bounds]]
     return hashlib.sha256(json.dumps(canon, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
-def parse_list_query(resource: str, params: Mapping[str, str | None], secret: bytes = DEFAULT_SECRET, *,
+def parse_list_query(resource: Document, params: Mapping[str, str | None], secret: bytes = DEFAULT_SECRET, *,
                      faults: Faults = NO_FAULTS) -> ListQuery:
     """Validate the list parameters (filter, sort, limit, cursor, deprecated bounds) for a resource."""
-    if resource not in RESOURCE_FIELDS:
-        raise ValueError(f"unknown resource {resource!r}")
     conditions = parse_filter(resource, params.get("filter"), faults=faults)
     bounds = tuple((column, op, ms) for name, (column, op) in _DEPRECATED.items()
                    if (ms := parse_millis(name, params.get(name))) is not None)
@@ -185,7 +184,7 @@ def parse_list_query(resource: str, params: Mapping[str, str | None], secret: by
         if (cursor.sort_field, cursor.descending) != (sort.field, sort.descending) or cursor.filter_hash != digest:
             raise QueryError(INVALID_CURSOR, "cursor was issued for another filter or sort; repeat the "
                              "original filter and sort with it")
-        kind = RESOURCE_FIELDS[resource][sort.field].kind
+        kind = resource.fields[sort.field].kind
         if not (cursor.last_value is None or isinstance(cursor.last_value, int if kind == "instant" else str)):
             raise QueryError(INVALID_CURSOR, "cursor does not match this sort field")
     return ListQuery(resource, conditions, bounds, sort, limit, cursor, digest)
@@ -208,7 +207,8 @@ def _keyset(column: str, cursor: Cursor, faults: Faults) -> tuple[str, list[obje
 
 def build_sql(query: ListQuery, snapshot_ms: int, *, faults: Faults = NO_FAULTS) -> tuple[str, list[object]]:
     """The parameterised SELECT for one page (one row more than the limit, to detect a next page)."""
-    where, args = ["updated_at_ms <= ?"], [snapshot_ms]
+    where: list[str] = ["updated_at_ms <= ?"]
+    args: list[object] = [snapshot_ms]
     for cond in () if Fault.FILTER_IGNORED in faults else query.conditions:
         sql, values = condition_sql(query.resource, cond, faults=faults)
         where.append(sql)
@@ -223,7 +223,7 @@ def build_sql(query: ListQuery, snapshot_ms: int, *, faults: Faults = NO_FAULTS)
     order = "DESC" if query.sort.descending else "ASC"
     column = query.sort.column
     args.append(query.limit + 1)
-    return (f"SELECT id, {column} AS sort_value, body FROM {query.resource} WHERE {' AND '.join(where)} "
+    return (f"SELECT id, {column} AS sort_value, body FROM {query.resource.table} WHERE {' AND '.join(where)} "
             f"ORDER BY {column} {order}, id {order} LIMIT ?"), args
 
 
@@ -233,7 +233,7 @@ def list_page(db: Database, query: ListQuery, secret: bytes = DEFAULT_SECRET, *,
         if query.cursor is not None:
             snapshot = query.cursor.snapshot_ms
         else:
-            snapshot = conn.execute(f"SELECT COALESCE(MAX(updated_at_ms), 0) FROM {query.resource}").fetchone()[0]
+            snapshot = conn.execute(f"SELECT COALESCE(MAX(updated_at_ms), 0) FROM {query.resource.table}").fetchone()[0]
         sql, args = build_sql(query, snapshot, faults=faults)
         rows = conn.execute(sql, args).fetchall()
     items = [dict(json.loads(row["body"])) for row in rows[: query.limit]]

@@ -1,7 +1,7 @@
 """Row access on a store connection: documents, seeded references, counters, jobs, idempotency keys.
 
 Every function takes the `sqlite3.Connection` of an open `Database.read()` / `Database.write()`
-transaction and uses bound parameters only; table names come from the store's own constants.
+transaction and uses bound parameters only; table names come from the resource table and the store's constants.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any
 
 from accounting_conformance.reference_server import money, timestamps
 from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
-from accounting_conformance.reference_server.store import DOCUMENT_TABLES, INDEX_COLUMNS, REFERENCE_TABLES
+from accounting_conformance.reference_server.resources import BILL, DOCUMENTS, JOB, Application, Document
+from accounting_conformance.reference_server.store import INDEX_COLUMNS, REFERENCE_TABLES
 
 
 def _json_default(value: object) -> str:
@@ -30,11 +31,11 @@ def dump_json(value: Any) -> str:
     return json.dumps(value, default=_json_default, separators=(",", ":"), ensure_ascii=False)
 
 
-def _table(table: str, allowed: tuple[str, ...] = DOCUMENT_TABLES) -> str:
-    """Return `table` if it is one of ours; table names never come from requests."""
-    if table not in allowed:
-        raise ValueError(f"unknown table {table!r}")
-    return table
+def _table(resource: Document) -> str:
+    """The table of a document kind of the resource table; table names never come from requests."""
+    if resource not in DOCUMENTS:
+        raise ValueError(f"unknown document kind {resource.kind!r}")
+    return resource.table
 
 
 def _index_row(doc: Mapping[str, Any], faults: Faults) -> tuple[Any, ...]:
@@ -49,7 +50,7 @@ def _index_row(doc: Mapping[str, Any], faults: Faults) -> tuple[Any, ...]:
             instant("due_date"), instant("created_at"), updated, updated if synced is None else synced)
 
 
-def save_document(conn: sqlite3.Connection, table: str, doc: Mapping[str, Any], *, faults: Faults = NO_FAULTS) -> None:
+def save_document(conn: sqlite3.Connection, resource: Document, doc: Mapping[str, Any], *, faults: Faults = NO_FAULTS) -> None:
     """Insert or update a document by id (needs id, platform_id, created_at, updated_at)."""
     if Fault.UNICODE_MEMO_500 in faults:
         (doc.get("memo") or "").encode("latin-1")  # the platform's legacy memo column is Latin-1
@@ -59,32 +60,32 @@ def save_document(conn: sqlite3.Connection, table: str, doc: Mapping[str, Any], 
     names = ("id", "platform_id", *INDEX_COLUMNS, "body")
     updates = ", ".join(f"{name} = excluded.{name}" for name in names[1:])
     conn.execute(
-        f"INSERT INTO {_table(table)} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+        f"INSERT INTO {_table(resource)} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
         f"ON CONFLICT(id) DO UPDATE SET {updates}",
         (doc["id"], doc["platform_id"], *_index_row(doc, faults), dump_json(doc)),
     )
 
 
 def get_document(
-    conn: sqlite3.Connection, table: str, key: str, *, by_platform_id: bool = False
+    conn: sqlite3.Connection, resource: Document, key: str, *, by_platform_id: bool = False
 ) -> dict[str, Any] | None:
     """A stored document by id (or by platform_id), or None."""
     column = "platform_id" if by_platform_id else "id"
-    row = conn.execute(f"SELECT body FROM {_table(table)} WHERE {column} = ?", (key,)).fetchone()
+    row = conn.execute(f"SELECT body FROM {_table(resource)} WHERE {column} = ?", (key,)).fetchone()
     return None if row is None else dict(json.loads(row[0]))
 
 
-def delete_document(conn: sqlite3.Connection, table: str, doc_id: str) -> bool:
+def delete_document(conn: sqlite3.Connection, resource: Document, doc_id: str) -> bool:
     """Delete a document; True if it existed."""
-    return conn.execute(f"DELETE FROM {_table(table)} WHERE id = ?", (doc_id,)).rowcount > 0
+    return conn.execute(f"DELETE FROM {_table(resource)} WHERE id = ?", (doc_id,)).rowcount > 0
 
 
-def next_stamp(conn: sqlite3.Connection, table: str, previous_ms: int | None = None) -> int:
+def next_stamp(conn: sqlite3.Connection, resource: Document, previous_ms: int | None = None) -> int:
     """A write time (epoch ms) not before now, after `previous_ms` and after every stored updated_at.
 
     Every document write must stamp updated_at with this: list snapshots rely on it.
     """
-    latest = conn.execute(f"SELECT MAX(updated_at_ms) FROM {_table(table)}").fetchone()[0]
+    latest = conn.execute(f"SELECT MAX(updated_at_ms) FROM {_table(resource)}").fetchone()[0]
     return timestamps.next_ms(latest, previous_ms)
 
 
@@ -97,13 +98,15 @@ def next_number(conn: sqlite3.Connection, name: str) -> int:
 
 def get_reference(conn: sqlite3.Connection, table: str, ref_id: str) -> dict[str, Any] | None:
     """A seeded customer, vendor, account, item or bill by id, or None."""
-    row = conn.execute(f"SELECT * FROM {_table(table, REFERENCE_TABLES)} WHERE id = ?", (ref_id,)).fetchone()
+    if table not in REFERENCE_TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", (ref_id,)).fetchone()
     return None if row is None else dict(row)
 
 
 def set_bill_amount_due(conn: sqlite3.Connection, bill_id: str, amount_due: Decimal) -> None:
     """Store a bill's new amount due."""
-    conn.execute("UPDATE bills SET amount_due = ? WHERE id = ?", (money.format_amount(amount_due), bill_id))
+    conn.execute(f"UPDATE {BILL.table} SET amount_due = ? WHERE id = ?", (money.format_amount(amount_due), bill_id))
 
 
 def get_connection(conn: sqlite3.Connection, access_token: str, *, faults: Faults = NO_FAULTS) -> dict[str, str] | None:
@@ -118,12 +121,12 @@ def get_connection(conn: sqlite3.Connection, access_token: str, *, faults: Fault
     return None if row is None else {"id": row[0], "orgId": row[1], "platform": row[2]}
 
 
-def record_application(conn: sqlite3.Connection, kind: str, memo_id: str, target_id: str,
+def record_application(conn: sqlite3.Connection, application: Application, memo_id: str, target_id: str,
                        amount: Decimal, at_ms: int) -> str:
-    """Log one applied share (kind "invoice" or "bill"); returns the log entry's id."""
+    """Log one applied share, under the kind of its target ("invoice" or "bill"); returns the log entry's id."""
     entry_id = str(uuid.uuid4())
     conn.execute("INSERT INTO applications VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                 (entry_id, kind, memo_id, target_id, money.format_amount(amount), at_ms))
+                 (entry_id, application.target.kind, memo_id, target_id, money.format_amount(amount), at_ms))
     return entry_id
 
 
@@ -135,13 +138,13 @@ def mark_reverted(conn: sqlite3.Connection, memo_id: str, target_id: str, at_ms:
 
 def save_job(conn: sqlite3.Connection, job: Mapping[str, Any], created_at_ms: int) -> None:
     """Insert or replace a job ({id, status, request, response?})."""
-    conn.execute("INSERT INTO jobs VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET status = excluded.status, "
+    conn.execute(f"INSERT INTO {JOB.table} VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET status = excluded.status, "
                  "body = excluded.body", (job["id"], job["status"], created_at_ms, dump_json(job)))
 
 
 def get_job(conn: sqlite3.Connection, job_id: str) -> dict[str, Any] | None:
     """A job by id, or None."""
-    row = conn.execute("SELECT body FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    row = conn.execute(f"SELECT body FROM {JOB.table} WHERE id = ?", (job_id,)).fetchone()
     return None if row is None else dict(json.loads(row[0]))
 
 

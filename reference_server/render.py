@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from accounting_conformance.reference_server import money
 from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
+from accounting_conformance.reference_server.resources import BILL_CREDIT_MEMO, INVOICE_CREDIT_MEMO, Document
 
-# Fields that are amounts, per kind; the kinds in NUMERIC carry them as JSON numbers, the others as strings.
-TOP = {
-    "invoice_credit_memo": ("remaining_amount", "total_amount"),
-    "bill_credit_memo": ("remaining_amount", "total_amount"),
-    "invoice": ("amount_due", "sub_total", "tax_amount", "total_amount", "total_discount"),
-    "customer_refund": ("total_amount", "discount_amount", "tax_amount"),
-}
+# The amounts of a line item, on every kind; a document's own amounts and their form are in the resource table.
 LINE = ("amount", "discount_amount", "discount_percentage", "sub_total", "tax_amount", "unit_amount", "total_amount")
-LINK = {"invoice_credit_memo": ("linked_invoices", "allocated_amount"), "bill_credit_memo": ("linked_bills", "allocated_amount"),
-        "invoice": ("linked_payments", "amount")}
-NUMERIC = ("bill_credit_memo", "customer_refund")
 
 
 def _amount(value: Any, numeric: bool, faults: Faults) -> Any:
@@ -34,15 +27,17 @@ def _number(value: Any) -> Any:
     return None if value is None else Decimal(str(value))
 
 
-def render(kind: str, doc: Mapping[str, Any], *, expand: bool = False, faults: Faults = NO_FAULTS) -> dict[str, Any]:
+def render(resource: Document, doc: Mapping[str, Any], *, expand: bool = False,
+           faults: Faults = NO_FAULTS) -> dict[str, Any]:
     """The object as the API answers it; `platform_data` only with expand=platform_data."""
-    numeric = kind in NUMERIC
-    if kind == "invoice_credit_memo" and Fault.ICM_AMOUNTS_AS_NUMBERS in faults:
+    numeric = resource.numeric
+    if resource is INVOICE_CREDIT_MEMO and Fault.ICM_AMOUNTS_AS_NUMBERS in faults:
         numeric = True
-    if kind == "bill_credit_memo" and Fault.BCM_AMOUNTS_AS_STRINGS in faults:
+    if resource is BILL_CREDIT_MEMO and Fault.BCM_AMOUNTS_AS_STRINGS in faults:
         numeric = False
     out = dict(doc)
-    if kind == "bill_credit_memo" and Fault.BCM_REMAINING_NULL in faults and not out.get("linked_bills"):
+    if (resource is BILL_CREDIT_MEMO and Fault.BCM_REMAINING_NULL in faults
+            and not out.get(BILL_CREDIT_MEMO.settled().links)):
         out["remaining_amount"] = None  # only materialised by the first application
     if Fault.TIMESTAMPS_NAIVE in faults:
         for field in ("created_at", "updated_at", "last_synced_at", "issue_date", "allocated_at"):
@@ -50,7 +45,7 @@ def render(kind: str, doc: Mapping[str, Any], *, expand: bool = False, faults: F
                 out[field] = out[field].replace("T", " ")[:19]
     if not expand:
         out.pop("platform_data", None)
-    for field in TOP[kind]:
+    for field in resource.amounts:
         if field in out:
             out[field] = _amount(out[field], numeric, faults)
     lines = []
@@ -68,8 +63,8 @@ def render(kind: str, doc: Mapping[str, Any], *, expand: bool = False, faults: F
             line["item"] = item
         lines.append(line)
     out["line_items"] = lines
-    if kind in LINK:
-        key, amount_key = LINK[kind]
+    if resource.balance is not None:
+        key, amount_key = resource.balance.links, resource.balance.amount
         out[key] = [{**link, amount_key: _amount(link[amount_key], numeric, faults)} for link in out.get(key) or []]
     return out
 

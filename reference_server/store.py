@@ -15,9 +15,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from accounting_conformance.reference_server.resources import APPLICATIONS, BILL, DOCUMENTS, JOB
 
-DOCUMENT_TABLES = ("invoice_credit_memos", "bill_credit_memos", "invoices", "customer_refunds")
-REFERENCE_TABLES = ("customers", "vendors", "accounts", "items", "bills")
+DOCUMENT_TABLES = tuple(resource.table for resource in DOCUMENTS)
+#: Reference data seeded from the fixtures: table -> the columns read from each fixture row.
+SEEDED = {"customers": ("id", "name", "currency_code"), "vendors": ("id", "name", "currency_code"),
+          "accounts": ("id", "name", "type"), "items": ("id", "name"),
+          BILL.table: ("id", "vendor_id", "currency_code", "total_amount", "amount_due")}
+REFERENCE_TABLES = tuple(SEEDED)
+_TARGETS = ", ".join(f"'{application.target.kind}'" for application in APPLICATIONS)
 INDEX_COLUMNS = ("customer_id", "vendor_id", "document_number", "status",
                  "due_date_ms", "created_at_ms", "updated_at_ms", "last_synced_at_ms")
 FIXTURES_PATH = Path(__file__).with_name("fixtures.json")
@@ -30,20 +36,20 @@ CREATE TABLE IF NOT EXISTS {t} (
   body TEXT NOT NULL CHECK (json_valid(body)));
 """ + "".join(f"CREATE INDEX IF NOT EXISTS {{t}}_{c} ON {{t}}({c}, id);\n" for c in INDEX_COLUMNS)
 
-_SCHEMA = "".join(_DOCUMENT_SCHEMA.format(t=t) for t in DOCUMENT_TABLES) + """
+_SCHEMA = "".join(_DOCUMENT_SCHEMA.format(t=t) for t in DOCUMENT_TABLES) + f"""
 CREATE TABLE IF NOT EXISTS connections (access_token TEXT PRIMARY KEY, id TEXT NOT NULL,
   org_id TEXT NOT NULL, platform TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS customers (id TEXT PRIMARY KEY, name TEXT NOT NULL, currency_code TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS vendors (id TEXT PRIMARY KEY, name TEXT NOT NULL, currency_code TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS items (id TEXT PRIMARY KEY, name TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS bills (id TEXT PRIMARY KEY, vendor_id TEXT NOT NULL REFERENCES vendors(id),
+CREATE TABLE IF NOT EXISTS {BILL.table} (id TEXT PRIMARY KEY, vendor_id TEXT NOT NULL REFERENCES vendors(id),
   currency_code TEXT NOT NULL, total_amount TEXT NOT NULL, amount_due TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS applications (id TEXT PRIMARY KEY, kind TEXT NOT NULL
-  CHECK (kind IN ('invoice', 'bill')), memo_id TEXT NOT NULL, target_id TEXT NOT NULL,
+  CHECK (kind IN ({_TARGETS})), memo_id TEXT NOT NULL, target_id TEXT NOT NULL,
   amount TEXT NOT NULL, applied_at_ms INTEGER NOT NULL, reverted_at_ms INTEGER);
 CREATE INDEX IF NOT EXISTS applications_memo ON applications(memo_id, target_id);
-CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, status TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS {JOB.table} (id TEXT PRIMARY KEY, status TEXT NOT NULL,
   created_at_ms INTEGER NOT NULL, body TEXT NOT NULL CHECK (json_valid(body)));
 CREATE TABLE IF NOT EXISTS idempotency_keys (scope TEXT NOT NULL, key TEXT NOT NULL,
   fingerprint TEXT NOT NULL, response TEXT NOT NULL CHECK (json_valid(response)),
@@ -169,10 +175,7 @@ def seed(db: Database, fixtures: Mapping[str, Any]) -> None:
     with db.write() as conn:
         conn.execute("INSERT OR IGNORE INTO connections VALUES (?, ?, ?, ?)",
                      (fixtures["access_token"], link["id"], link["orgId"], link["platform"]))
-        columns = {"customers": ("id", "name", "currency_code"), "vendors": ("id", "name", "currency_code"),
-                   "accounts": ("id", "name", "type"), "items": ("id", "name"),
-                   "bills": ("id", "vendor_id", "currency_code", "total_amount", "amount_due")}
-        for table, names in columns.items():
+        for table, names in SEEDED.items():
             conn.executemany(
                 f"INSERT OR IGNORE INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
                 [tuple(str(row[name]) for name in names) for row in fixtures.get(table, [])],

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from accounting_conformance.reference_server import filters
 from accounting_conformance.reference_server.filters import Condition, QueryError, condition_sql, parse_filter
+from accounting_conformance.reference_server.resources import INVOICE, INVOICE_CREDIT_MEMO
 
-ICM = "invoice_credit_memos"
+ICM = INVOICE_CREDIT_MEMO
 NS = 1_000_000
 
 
@@ -51,12 +52,12 @@ def test_timestamps_compare_as_instants_across_offsets() -> None:
 
 
 def test_dates_are_midnight_utc() -> None:
-    (cond,) = parse_filter("invoices", 'due_date <= "2024-03-01"')
+    (cond,) = parse_filter(INVOICE, 'due_date <= "2024-03-01"')
     assert cond.value == 1709251200000 * NS
 
 
 def test_invoice_status_is_filterable() -> None:
-    assert parse_filter("invoices", 'status = "paid"')[0].value == "paid"
+    assert parse_filter(INVOICE, 'status = "paid"')[0].value == "paid"
 
 
 def test_unicode_values_are_kept() -> None:

@@ -11,10 +11,11 @@ import pytest
 
 from accounting_conformance.reference_server import queries, records
 from accounting_conformance.reference_server.queries import Cursor, QueryError, list_page, parse_list_query
+from accounting_conformance.reference_server.resources import CUSTOMER_REFUND, INVOICE_CREDIT_MEMO
 from accounting_conformance.reference_server.store import Database, open_db
 from accounting_conformance.reference_server.timestamps import format_ms
 
-ICM = "invoice_credit_memos"
+ICM = INVOICE_CREDIT_MEMO
 BASE_MS = 1_700_000_000_000
 
 
@@ -144,7 +145,7 @@ def test_cursor_for_another_sort_or_filter_is_rejected(db: Database, change: dic
 def test_cursor_for_another_resource_is_rejected(db: Database) -> None:
     token = first_cursor(db, {})
     with pytest.raises(QueryError):
-        parse_list_query("customer_refunds", {"cursor": token})
+        parse_list_query(CUSTOMER_REFUND, {"cursor": token})
 
 
 def test_equivalent_filter_spelling_keeps_the_cursor_valid(db: Database) -> None:

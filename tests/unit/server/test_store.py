@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -11,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from accounting_conformance.reference_server import records
+from accounting_conformance.reference_server.resources import BILL_CREDIT, INVOICE_CREDIT_MEMO
 from accounting_conformance.reference_server.store import Database, load_fixtures, open_db, seed
 from accounting_conformance.reference_server.timestamps import format_ms, parse_ms
 
-ICM = "invoice_credit_memos"
+ICM = INVOICE_CREDIT_MEMO
 
 
 @pytest.fixture(params=["memory", "file"])
@@ -172,6 +174,12 @@ def test_reference_lookups_refuse_foreign_tables(db: Database) -> None:
         records.get_reference(conn, "sqlite_master", "x")
 
 
+def test_document_access_refuses_kinds_outside_the_resource_table(db: Database) -> None:
+    foreign = dataclasses.replace(INVOICE_CREDIT_MEMO, kind="sqlite_master")
+    with db.read() as conn, pytest.raises(ValueError):
+        records.get_document(conn, foreign, "x")
+
+
 def test_documents_are_found_by_platform_id_and_deleted(db: Database) -> None:
     with db.write() as conn:
         records.save_document(conn, ICM, doc("a"))
@@ -210,7 +218,7 @@ def test_jobs_and_idempotency_keys_round_trip(db: Database) -> None:
 
 def test_application_log_records_and_reverts(db: Database) -> None:
     with db.write() as conn:
-        records.record_application(conn, "bill", "m", "b", Decimal("2.50"), 1)
-        records.record_application(conn, "bill", "m", "b", Decimal("1"), 2)
+        records.record_application(conn, BILL_CREDIT, "m", "b", Decimal("2.50"), 1)
+        records.record_application(conn, BILL_CREDIT, "m", "b", Decimal("1"), 2)
         assert records.mark_reverted(conn, "m", "b", 3) == 2
         assert records.mark_reverted(conn, "m", "b", 4) == 0
