@@ -1,4 +1,5 @@
-"""`python -m conformance`: judge a target against the contract. Exit 0 conformant, 1 violations, 2 could not judge."""
+"""`conformance` (or `python -m accounting_conformance.conformance`): judge a target against the contract.
+Exit 0 conformant, 1 violations, 2 could not judge."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from contextlib import ExitStack
 from importlib.metadata import version
-from typing import Sequence
 
 import pytest
 
@@ -18,32 +19,23 @@ from accounting_conformance.conformance.client import ApiClient, TargetUnreachab
 from accounting_conformance.conformance.embedded import EmbeddedServer
 from accounting_conformance.conformance.plugin import ConformancePlugin
 from accounting_conformance.conformance.resources import suite_path
-from accounting_conformance.conformance.settings import ENV, PROFILES, Settings, SettingsError, resolve
+from accounting_conformance.conformance.settings import SETTINGS, Settings, SettingsError, resolve
 
 CONFORMANT, VIOLATIONS, CANNOT_JUDGE = 0, 1, 2
 VERDICTS = {CONFORMANT: "conformant", VIOLATIONS: "violations found", CANNOT_JUDGE: "could not judge"}
 SUITE_ERROR = "suite error"  # exit 2 too: the run is incomplete, through a bug of ours
+EPILOG = (
+    "Every option may instead come from the environment variable in its brackets (command line > environment > "
+    "default); keep secrets there. The last line says the exit code and the verdict."
+)
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line; every option may also come from the environment variable named in its help."""
-    p = argparse.ArgumentParser(prog="conformance", description=__doc__)
+    """The command line: one option per declared setting, each also read from the environment name in its help."""
+    p = argparse.ArgumentParser(prog="conformance", description=__doc__, epilog=EPILOG)
     p.add_argument("--version", action="version", version=f"%(prog)s {version('accounting-conformance')}")
-    helps = {
-        "target": "base URL of the server to judge; without it the reference server is started",
-        "access_token": "access_token of the connection to use",
-        "fixtures": "JSON file naming the target's customers, vendors, accounts, items and bills",
-        "profile": f"how hard to try: {', '.join(PROFILES)}",
-        "seed": "random seed; the same seed replays the same run",
-        "report_dir": "where junit.xml, summary.json and report.html go (default: reports)",
-        "platform": "the target's platform; operations not documented for it are skipped",
-        "request_timeout": "seconds to wait for one response (default 10)",
-        "rate_limit": "at most this many requests per second",
-        "tls_verify": "verify TLS certificates (default true; false to opt out)",
-        "basic_auth": "client_id:client_secret for HTTP basic authentication",
-    }
-    for name, text in helps.items():
-        p.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"{text} [env {ENV[name]}]")
+    for spec in SETTINGS:
+        p.add_argument(spec.option, dest=spec.name, metavar=spec.metavar, help=spec.help_line().replace("%", "%%"))
     # Hidden: start the embedded reference server with a deliberate bug (reference_server/faults.py),
     # for `python -m conformance.selftest`. Ignored with --target.
     p.add_argument("--fault", action="append", default=[], help=argparse.SUPPRESS)
@@ -108,48 +100,59 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the command and the console script."""
+    """Entry point of the command and the console script; the last line it prints is the exit code and the verdict."""
     options = parser().parse_args(argv)
     if threading.current_thread() is not threading.main_thread():
-        return _judge(options)
+        return _finish(*_judge(options))
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        return _judge(options)
+        return _finish(*_judge(options))
     except KeyboardInterrupt:  # the server was stopped on the way out (ExitStack)
-        print(f"conformance: could not judge: interrupted\nconformance: exit {CANNOT_JUDGE} ({VERDICTS[CANNOT_JUDGE]})",
-              file=sys.stderr)
+        print(
+            f"conformance: could not judge: interrupted\nconformance: exit {CANNOT_JUDGE} ({VERDICTS[CANNOT_JUDGE]})",
+            file=sys.stderr,
+        )
         return CANNOT_JUDGE
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _judge(options: argparse.Namespace) -> int:
+def _finish(code: int, said: str) -> int:
+    print(f"conformance: exit {code} ({said})", flush=True)
+    return code
+
+
+def _cannot_judge(reason: object) -> tuple[int, str]:
+    print(f"conformance: could not judge: {reason}", file=sys.stderr, flush=True)
+    return CANNOT_JUDGE, VERDICTS[CANNOT_JUDGE]
+
+
+def _judge(options: argparse.Namespace) -> tuple[int, str]:
     try:
         settings = resolve({k: v for k, v in vars(options).items() if k not in ("pytest_args", "fault")})
     except SettingsError as exc:
-        print(f"conformance: could not judge: {exc}", file=sys.stderr)
-        return CANNOT_JUDGE
+        return _cannot_judge(exc)
     if options.fault and settings.target is not None:
-        print("conformance: --fault only applies to the embedded reference server; ignored with a target", file=sys.stderr)
+        print(
+            "conformance: --fault only applies to the embedded reference server; ignored with a target", file=sys.stderr
+        )
     with ExitStack() as stack:
         if settings.target is None:
             server = EmbeddedServer(settings.access_token, fault=",".join(options.fault) or None)
             try:
                 settings = settings.with_target(server.start())
             except RuntimeError as exc:
-                print(f"conformance: could not judge: {exc}", file=sys.stderr)
-                return CANNOT_JUDGE
+                return _cannot_judge(exc)
             stack.callback(server.stop)
             print(f"conformance: started the reference server at {settings.target}")
         reason = preflight(settings)
         if reason:
-            print(f"conformance: could not judge: {reason}", file=sys.stderr)
             report.write_could_not_judge(settings.report_dir, reason, settings.redacted())
-            return CANNOT_JUDGE
-        print(f"conformance: target {settings.target}, profile {settings.profile.name}, seed {settings.seed}, tag {settings.run_tag}")
-        code, said = run(settings, options.pytest_args)
-    print(f"conformance: exit {code} ({said})")
-    return code
+            return _cannot_judge(reason)
+        print(
+            f"conformance: target {settings.target}, profile {settings.profile.name}, seed {settings.seed}, tag {settings.run_tag}"
+        )
+        return run(settings, options.pytest_args)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,21 @@
-"""Run settings: command line > environment > defaults, validated before anything runs."""
+"""Run settings, declared once: each field of `Settings` made by `setting()` is a user-facing setting, and its
+command-line option, environment name, default, help and secrecy all follow from that one line.
+Precedence: command line > environment > defaults; a bad value stops the run before anything runs."""
 
 from __future__ import annotations
 
 import os
 import random
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from accounting_conformance.conformance.resources import fixtures_path
 
-REPO = Path(__file__).resolve().parent.parent  # the checkout; only its developer tools (selftest, interop, bench) use it
+# the checkout; only its developer tools (selftest, interop, bench) use it
+REPO = Path(__file__).resolve().parent.parent
 DEFAULT_FIXTURES = fixtures_path()
 DEFAULT_TOKEN = "00000000-0000-4000-8000-000000000000"
 SECRET = "***"
@@ -38,138 +42,301 @@ PROFILES: dict[str, Profile] = {
     "thorough": Profile("thorough", max_examples=200, stateful_examples=60, stateful_steps=50, budget_seconds=1800),
 }
 
-# name of the setting -> environment variable that may supply it
-ENV = {
-    "target": "TARGET",
-    "access_token": "ACCESS_TOKEN",
-    "fixtures": "FIXTURES",
-    "profile": "PROFILE",
-    "seed": "SEED",
-    "report_dir": "REPORT_DIR",
-    "platform": "PLATFORM",
-    "request_timeout": "REQUEST_TIMEOUT",
-    "rate_limit": "RATE_LIMIT",
-    "tls_verify": "TLS_VERIFY",
-    "basic_auth": "BASIC_AUTH",
-}
+
+# ------------------------------------------------------------------------------------------- parsers
+# Each turns the text of a command-line option or an environment variable into the setting's value, or raises
+# ValueError("must be ..."), which `Setting.read` completes with the setting's name and where the text came from.
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything a conformance run needs to know."""
-
-    target: str | None = None
-    access_token: str = DEFAULT_TOKEN
-    fixtures: Path = DEFAULT_FIXTURES
-    profile: Profile = PROFILES["default"]
-    seed: int = 0
-    report_dir: Path = Path("reports")
-    platform: str | None = None
-    request_timeout: float = 10.0
-    rate_limit: float | None = None  # requests per second
-    tls_verify: bool = True
-    basic_auth: tuple[str, str] | None = None
-    run_tag: str = field(default="")
-
-    def secrets(self) -> list[str]:
-        """Every string that must never appear in output."""
-        found = [self.access_token]
-        if self.basic_auth:
-            found.extend(self.basic_auth)
-        return [s for s in found if s]
-
-    def redacted(self) -> dict[str, Any]:
-        """The effective settings as JSON-ready data, secrets replaced."""
-        data = asdict(self)
-        data["access_token"] = SECRET
-        data["basic_auth"] = [SECRET, SECRET] if self.basic_auth else None
-        data["fixtures"] = str(self.fixtures)
-        data["report_dir"] = str(self.report_dir)
-        data["profile"] = self.profile.name
-        return data
-
-    def with_target(self, target: str) -> Settings:
-        """The same settings against another base URL."""
-        return replace(self, target=_check_url(target))
-
-
-def _check_url(value: str) -> str:
-    parts = urlsplit(value)
+def _base_url(text: str) -> str:
+    parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SettingsError(f"TARGET must be a base URL such as https://sandbox.example.com/versioned, got {value!r}")
-    return value.rstrip("/")
+        raise ValueError("must be a base URL such as https://sandbox.example.com/versioned")
+    return text.rstrip("/")
 
 
-def _positive_float(name: str, value: str) -> float:
+def _text(text: str) -> str:
+    return text
+
+
+def _existing_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise ValueError("must name an existing file: the JSON describing the target's reference data")
+    return path
+
+
+def _directory(text: str) -> Path:
+    return Path(text)
+
+
+def _profile(text: str) -> Profile:
+    if text not in PROFILES:
+        raise ValueError(f"must be one of {', '.join(PROFILES)}")
+    return PROFILES[text]
+
+
+def _seed(text: str) -> int:
+    if not text.isdigit():
+        raise ValueError("must be a non-negative whole number")
+    return int(text)
+
+
+def _platform(text: str) -> str:
+    return text.strip().upper()
+
+
+def _positive_number(text: str) -> float:
     try:
-        number = float(value)
+        number = float(text)
     except ValueError:
-        raise SettingsError(f"{ENV[name]} must be a number, got {value!r}") from None
+        raise ValueError("must be a number") from None
     if not number > 0:
-        raise SettingsError(f"{ENV[name]} must be above 0, got {value!r}")
+        raise ValueError("must be above 0")
     return number
 
 
-def _bool(name: str, value: str) -> bool:
-    lowered = value.strip().lower()
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
     if lowered in ("0", "false", "no", "off"):
         return False
-    raise SettingsError(f"{ENV[name]} must be true or false, got {value!r}")
+    raise ValueError("must be true or false")
+
+
+def _credentials(text: str) -> tuple[str, str]:
+    user, sep, password = text.partition(":")
+    if not sep:
+        raise ValueError("must be client_id:client_secret")
+    return user, password
+
+
+def _random_seed() -> int:
+    return random.SystemRandom().randrange(2**31)
+
+
+# ------------------------------------------------------------------------------------------- the declaration
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One user-facing setting: how its text is read, what the help says, and whether its value is a secret."""
+
+    name: str  # the attribute of Settings; the option, the environment name and the action input follow from it
+    parse: Callable[[str], Any]
+    help: str
+    metavar: str
+    default: Any  # the value without option or variable (None: none, or drawn afresh for each run)
+    default_text: str | None = None  # what the help says instead of the default value
+    secret: bool = False  # masked in every output; the help steers it to the environment
+    needed_with_target: bool = False  # the embedded server's default cannot serve another target
+
+    @property
+    def env(self) -> str:
+        """The environment variable that may supply it (and the make variable: make passes them through)."""
+        return self.name.upper()
+
+    @property
+    def option(self) -> str:
+        """The command-line option."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def action_input(self) -> str:
+        """The input of action.yml that sets it."""
+        return self.name.replace("_", "-")
+
+    def shown_default(self) -> str | None:
+        """The default as the help states it, or None when there is nothing to state."""
+        if self.default_text is not None:
+            return self.default_text
+        if self.secret or self.default is None:
+            return None
+        if isinstance(self.default, bool):
+            return "true" if self.default else "false"
+        if isinstance(self.default, Profile):
+            return self.default.name
+        return f"{self.default:g}" if isinstance(self.default, float) else str(self.default)
+
+    def help_line(self) -> str:
+        """The option's help: what it is, its default and its environment name."""
+        default = self.shown_default()
+        where = (
+            f"env {self.env}: a secret, set it there (other users can see a command line)"
+            if self.secret
+            else f"env {self.env}"
+        )
+        return self.help + (f"; default: {default}" if default else "") + f" [{where}]"
+
+    def read(self, text: str, source: str) -> Any:
+        """The value of `text`, or a SettingsError naming the setting, the source and what it must be."""
+        try:
+            return self.parse(text)
+        except ValueError as exc:
+            got = "" if self.secret else f", got {text!r}"  # a secret is never repeated, not even a bad one
+            raise SettingsError(f"{self.env} {exc}{got} (from {source})") from None
+
+
+def setting(
+    default: Any = None,
+    *,
+    parse: Callable[[str], Any],
+    help: str,
+    metavar: str,
+    default_factory: Callable[[], Any] | None = None,
+    default_text: str | None = None,
+    secret: bool = False,
+    needed_with_target: bool = False,
+) -> Any:
+    """A field of Settings that is a user-facing setting: its Setting, but for the name, rides in the field's metadata."""
+    spec = Setting("", parse, help, metavar, default, default_text, secret, needed_with_target)
+    if default_factory is not None:
+        return field(default_factory=default_factory, metadata={"setting": replace(spec, default=None)})
+    return field(default=default, metadata={"setting": spec})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a conformance run needs to know; each `setting()` field is one line of the declaration."""
+
+    target: str | None = setting(
+        parse=_base_url,
+        metavar="URL",
+        default_text="the embedded reference server, started for the run",
+        help="base URL of the server to judge (paths of the contract are appended)",
+    )
+    access_token: str = setting(
+        DEFAULT_TOKEN,
+        parse=_text,
+        metavar="TOKEN",
+        secret=True,
+        needed_with_target=True,
+        default_text="the embedded reference server's",
+        help="access_token of the connection to test",
+    )
+    fixtures: Path = setting(
+        DEFAULT_FIXTURES,
+        parse=_existing_file,
+        metavar="FILE",
+        needed_with_target=True,
+        help="JSON file naming the target's customers, vendors, accounts, items and bills",
+    )
+    profile: Profile = setting(
+        PROFILES["default"], parse=_profile, metavar="|".join(PROFILES), help=f"how hard to try: {', '.join(PROFILES)}"
+    )
+    seed: int = setting(
+        parse=_seed,
+        metavar="N",
+        default_factory=_random_seed,
+        default_text="a new one, printed for replay",
+        help="random seed; the same seed replays the same run",
+    )
+    report_dir: Path = setting(
+        Path("reports"),
+        parse=_directory,
+        metavar="DIR",
+        help="where junit.xml, summary.json and report.html are written",
+    )
+    platform: str | None = setting(
+        parse=_platform, metavar="NAME", help="the target's platform (operations not documented for it are skipped)"
+    )
+    request_timeout: float = setting(
+        10.0, parse=_positive_number, metavar="SECONDS", help="seconds to wait for one response"
+    )
+    rate_limit: float | None = setting(
+        parse=_positive_number,
+        metavar="PER_SECOND",
+        default_text="no limit",
+        help="at most this many requests per second",
+    )
+    tls_verify: bool = setting(
+        True, parse=_bool, metavar="true|false", help="verify the target's TLS certificate (false to opt out)"
+    )
+    basic_auth: tuple[str, str] | None = setting(
+        parse=_credentials,
+        metavar="ID:SECRET",
+        secret=True,
+        help="client_id:client_secret for HTTP basic authentication",
+    )
+    run_tag: str = ""  # derived from the seed by resolve(), not a setting
+
+    def secrets(self) -> list[str]:
+        """Every string that must never appear in output: each secret value and, for a long one, its near misses."""
+        found: list[str] = []
+        for spec in SETTINGS:
+            if spec.secret:
+                value = getattr(self, spec.name)
+                found.extend(value if isinstance(value, tuple) else [value] if value else [])
+        return [s for s in found if s] + [miss for s in found for miss in _near_misses(s)]
+
+    def redacted(self) -> dict[str, Any]:
+        """The effective settings as JSON-ready data, secrets replaced."""
+        secret = {spec.name for spec in SETTINGS if spec.secret}
+        return {
+            f.name: _masked(getattr(self, f.name)) if f.name in secret else _json(getattr(self, f.name))
+            for f in fields(self)
+        }
+
+    def with_target(self, target: str) -> Settings:
+        """The same settings against another base URL."""
+        return replace(self, target=SETTING["target"].read(target, "the embedded server"))
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, Profile):
+        return value.name
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+NEAR_MISS_MIN = 8  # below this a secret's near misses are too short to mask without masking ordinary text
+
+
+def _near_misses(secret: str) -> list[str]:
+    """What the suite's AUTH-001 probes send in place of the token (its own near misses: one character off at either
+    end, the case swapped), each of which shows all of the secret but a character when a target wrongly accepts it."""
+    if len(secret) < NEAR_MISS_MIN:
+        return []
+    return [miss for miss in (secret[:-1], secret[1:], secret.swapcase()) if miss != secret]
+
+
+def _masked(value: Any) -> Any:
+    if value is None:
+        return None
+    return [SECRET] * len(value) if isinstance(value, tuple) else SECRET
+
+
+def _declared(f: Field[Any]) -> Setting:
+    spec: Setting = f.metadata["setting"]
+    return replace(spec, name=f.name)
+
+
+SETTINGS: tuple[Setting, ...] = tuple(_declared(f) for f in fields(Settings) if "setting" in f.metadata)
+SETTING: dict[str, Setting] = {spec.name: spec for spec in SETTINGS}
+ENV: dict[str, str] = {spec.name: spec.env for spec in SETTINGS}  # name of the setting -> its environment variable
 
 
 def resolve(cli: Mapping[str, str | None], env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from command-line values, then the environment, then defaults."""
     env = os.environ if env is None else env
-    raw: dict[str, str] = {}
-    for name, var in ENV.items():
-        value = cli.get(name)
-        if value is None or value == "":
-            value = env.get(var) or None
-        if value is not None:
-            raw[name] = value
-    kwargs: dict[str, Any] = {}
-    if "target" in raw:
-        kwargs["target"] = _check_url(raw["target"])
-    if "access_token" in raw:
-        kwargs["access_token"] = raw["access_token"]
-    elif "target" in raw:
-        raise SettingsError("ACCESS_TOKEN is required with TARGET: pass ACCESS_TOKEN=<token of the connection to test>")
-    if "fixtures" in raw:
-        path = Path(raw["fixtures"])
-        if not path.is_file():
-            raise SettingsError(f"FIXTURES file {path} does not exist; pass the JSON file describing the target's reference data")
-        kwargs["fixtures"] = path
-    elif "target" in raw:
-        raise SettingsError(
-            "FIXTURES is required with TARGET: a JSON file naming the customers, vendors, accounts, items and bills "
-            f"of the target (see {DEFAULT_FIXTURES} for the format)"
-        )
-    if "profile" in raw:
-        if raw["profile"] not in PROFILES:
-            raise SettingsError(f"PROFILE must be one of {', '.join(PROFILES)}, got {raw['profile']!r}")
-        kwargs["profile"] = PROFILES[raw["profile"]]
-    if "seed" in raw:
-        if not raw["seed"].isdigit():
-            raise SettingsError(f"SEED must be a non-negative whole number, got {raw['seed']!r}")
-        kwargs["seed"] = int(raw["seed"])
-    else:
-        kwargs["seed"] = random.SystemRandom().randrange(2**31)
-    if "report_dir" in raw:
-        kwargs["report_dir"] = Path(raw["report_dir"])
-    if "platform" in raw:
-        kwargs["platform"] = raw["platform"].strip().upper()
-    if "request_timeout" in raw:
-        kwargs["request_timeout"] = _positive_float("request_timeout", raw["request_timeout"])
-    if "rate_limit" in raw:
-        kwargs["rate_limit"] = _positive_float("rate_limit", raw["rate_limit"])
-    if "tls_verify" in raw:
-        kwargs["tls_verify"] = _bool("tls_verify", raw["tls_verify"])
-    if "basic_auth" in raw:
-        user, sep, password = raw["basic_auth"].partition(":")
-        if not sep:
-            raise SettingsError("BASIC_AUTH must be client_id:client_secret")
-        kwargs["basic_auth"] = (user, password)
-    kwargs["run_tag"] = f"cst-{kwargs['seed']:x}-{random.SystemRandom().randrange(16**6):06x}"
-    return Settings(**kwargs)
+    values: dict[str, Any] = {}
+    for spec in SETTINGS:
+        if cli.get(spec.name):
+            values[spec.name] = spec.read(str(cli[spec.name]), spec.option)
+        elif env.get(spec.env):
+            values[spec.name] = spec.read(env[spec.env], "the environment")
+    if "target" in values:
+        for spec in SETTINGS:
+            if spec.needed_with_target and spec.name not in values:
+                fits = (
+                    "" if spec.secret else f"; the default, {spec.shown_default()}, is the embedded reference server's"
+                )
+                raise SettingsError(
+                    f"{spec.env} is required with TARGET: pass {spec.option} or set {spec.env}, the {spec.help}{fits}"
+                )
+    settings = Settings(**values)
+    return replace(settings, run_tag=f"cst-{settings.seed:x}-{random.SystemRandom().randrange(16**6):06x}")
