@@ -89,11 +89,6 @@ class Fixtures:
     items: tuple[Item, ...]
     bills: tuple[Bill, ...]
 
-    @property
-    def source(self) -> str:
-        """The file the fixtures came from, for messages."""
-        return str(self.path)
-
     def customers(self, currency: str | None = None) -> tuple[Party, ...]:
         """The customers (of `currency` if given), in file order; FixturesError if there is none."""
         return self._parties("customers", self.all_customers, currency)
