@@ -8,16 +8,13 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 from accounting_conformance.conformance.redact import Redactor, curl
 from accounting_conformance.conformance.settings import Settings
-
-if TYPE_CHECKING:
-    from accounting_conformance.conformance.responses import ResponseContract
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_RETRY_AFTER = 30.0
@@ -56,16 +53,23 @@ class Exchange:
         return redactor(f"{self.method} {self.url}\n{self.request_body or ''}\n-> {outcome}")
 
 
+class ResponseCheck(Protocol):
+    """What holds every response a test accepts to the contract (responses.ResponseContract)."""
+
+    def check(self, client: ApiClient, exchange: Exchange) -> None:
+        """Raise a rule violation when the exchange's response breaks the contract."""
+
+
 class ApiClient:
     """Talks to the target on behalf of the suite's own tests."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, contract: ResponseCheck | None = None) -> None:
         assert settings.target, "the target must be resolved before a client is made"
         self.settings = settings
         self.base = settings.target
         self.redactor = Redactor(settings.secrets(), settings.basic_auth)
-        #: held to by `expect.status_is` (a `responses.ResponseContract`); set by the run's client fixture
-        self.contract: ResponseContract | None = None
+        #: what `expect.status_is` holds every accepted response to (None: the status alone is judged)
+        self.contract = contract
         self._min_interval = 1.0 / settings.rate_limit if settings.rate_limit else 0.0
         self._last = 0.0
         self._http = httpx.Client(

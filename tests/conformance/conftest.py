@@ -60,8 +60,7 @@ def states(request: pytest.FixtureRequest) -> StateLog:
 @pytest.fixture(scope="session")
 def client(settings: Settings, api_schema: schemathesis.BaseSchema) -> Iterator[ApiClient]:
     """A client for the suite's own requests; every response a test accepts is held to the contract."""
-    api = ApiClient(settings)
-    api.contract = ResponseContract(api_schema)
+    api = ApiClient(settings, ResponseContract(api_schema))
     yield api
     api.close()
 

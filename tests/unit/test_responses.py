@@ -64,3 +64,12 @@ def test_a_body_that_arrived_gzipped_is_validated_as_the_decoded_text(contract: 
     gzipped = exchange(404, ERROR)
     gzipped.headers.update({"content-encoding": "gzip", "content-length": "31", "transfer-encoding": "chunked"})
     contract.check(CLIENT, gzipped)  # type: ignore[arg-type]
+
+
+def test_the_client_takes_its_contract_check_and_does_not_import_it() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, accounting_conformance.conformance.client as c; "
+            "print('accounting_conformance.conformance.responses' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
