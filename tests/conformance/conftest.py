@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import tomllib
 
@@ -10,8 +11,10 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from accounting_conformance.conformance import checks
+from accounting_conformance.conformance import kinds
+from accounting_conformance.conformance.checks import REPLACED_BUILTINS, CheckFunction, Checks
 from accounting_conformance.conformance.client import ApiClient
+from accounting_conformance.conformance.contract import component
 from accounting_conformance.conformance.plugin import ConformancePlugin
 from accounting_conformance.conformance.responses import ResponseContract
 from accounting_conformance.conformance.resources import contract_path, schemathesis_config_path
@@ -45,8 +48,15 @@ def settings(request: pytest.FixtureRequest) -> Settings:
     """The run's settings."""
     plugin = _plugin(request.config)
     assert plugin is not None
-    checks.configure(plugin.redactor)
     return plugin.settings
+
+
+@pytest.fixture(scope="session")
+def our_checks(request: pytest.FixtureRequest) -> tuple[CheckFunction, ...]:
+    """The suite's schemathesis checks, their reproductions masked by the run's redactor."""
+    plugin = _plugin(request.config)
+    assert plugin is not None
+    return Checks(plugin.redactor).all()
 
 
 @pytest.fixture(scope="session")
@@ -76,13 +86,13 @@ def fixtures(settings: Settings) -> "Fixtures":
 @pytest.fixture(scope="session")
 def tag(settings: Settings) -> str:
     """The per-run tag every created object carries, so shared targets see no collisions."""
-    RUN_TAG[:] = [settings.run_tag]
     return settings.run_tag
 
 
 @pytest.fixture(scope="session")
-def api_schema(settings: Settings, tag: str) -> schemathesis.BaseSchema:
-    """The contract, loaded for schemathesis and pointed at the target."""
+def api_schema(settings: Settings, tag: str) -> Iterator[schemathesis.BaseSchema]:
+    """The contract, loaded for schemathesis and pointed at the target; while it is in use, every case schemathesis
+    sends carries the run's tag."""
     # conformance/schemathesis.toml serves the plain command line (`st run --config-file`) too; the run takes its operation
     # overrides and supplies the token itself.
     data = tomllib.loads(schemathesis_config_path().read_text())
@@ -90,7 +100,7 @@ def api_schema(settings: Settings, tag: str) -> schemathesis.BaseSchema:
     data["seed"] = settings.seed
     if settings.profile.name == "quick":  # the coverage phase's exhaustive boundary cases do not fit in 30 s
         data.setdefault("phases", {})["coverage"] = {"enabled": False}
-    for name in checks.REPLACED_BUILTINS:
+    for name in REPLACED_BUILTINS:
         data.setdefault("checks", {}).setdefault(name, {})["enabled"] = False
     # Through the security scheme, so that schemathesis knows the token is real and probes without it.
     data["auth"] = {"openapi": {"accessToken": {"api_key": settings.access_token}}}
@@ -105,26 +115,37 @@ def api_schema(settings: Settings, tag: str) -> schemathesis.BaseSchema:
         max_redirects=0,
     )
     project.generation.update(max_examples=settings.profile.max_examples)
-    return honour_retry_after(schemathesis.openapi.from_path(SPEC, config=config))
+    hook = schemathesis.hook("before_call")(tagging(tag))  # schemathesis calls before_call hooks of its global set only
+    try:
+        yield honour_retry_after(schemathesis.openapi.from_path(SPEC, config=config))
+    finally:
+        schemathesis.hooks.unregister(hook)
 
 
 
-TAGGED = {"invoice_credit_memo": "memo", "bill_credit_memo": "memo", "invoice": "memo", "customer_refund": "document_number"}
-RUN_TAG: list[str] = []
+def tagged_field(kind: str) -> str:
+    """The field of a kind's create body that carries the run's tag: `memo` where the create has one."""
+    create = kinds.get(kind).create_schema
+    return "memo" if create and "memo" in component(create).get("properties", {}) else "document_number"
 
 
-@schemathesis.hook
-def before_call(ctx: schemathesis.HookContext, case: schemathesis.Case, **kwargs: object) -> None:
-    """Put the run's tag on every object fuzzing creates or updates, so shared targets can tell runs apart."""
-    meta = case.meta
-    if not RUN_TAG or meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
-        return
-    for key, field in TAGGED.items():
-        attributes = case.body.get(key)
-        if isinstance(attributes, dict):
-            # append, so that the generated text (unicode, long strings) still reaches the server
-            generated = attributes.get(field)
-            if isinstance(generated, str) and generated.endswith(RUN_TAG[0]):
-                continue  # the same case sent again (a replay, a retry): tagged already
-            kept = generated[: 4000 - len(RUN_TAG[0]) - 1] + " " if isinstance(generated, str) else ""
-            attributes[field] = kept + RUN_TAG[0]
+def tagging(tag: str) -> Callable[..., None]:
+    """A before_call hook that puts the run's tag on every object fuzzing creates or updates, so shared targets can
+    tell runs apart."""
+    fields = {kind: tagged_field(kind) for kind in kinds.NAMES}
+
+    def before_call(ctx: schemathesis.HookContext, case: schemathesis.Case[Any], **kwargs: object) -> None:
+        meta = case.meta
+        if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
+            return
+        for key, field in fields.items():
+            attributes = case.body.get(key)
+            if isinstance(attributes, dict):
+                # append, so that the generated text (unicode, long strings) still reaches the server
+                generated = attributes.get(field)
+                if isinstance(generated, str) and generated.endswith(tag):
+                    continue  # the same case sent again (a replay, a retry): tagged already
+                kept = generated[: 4000 - len(tag) - 1] + " " if isinstance(generated, str) else ""
+                attributes[field] = kept + tag
+
+    return before_call

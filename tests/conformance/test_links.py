@@ -8,19 +8,20 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings as hsettings
 
-from accounting_conformance.conformance.checks import OUR_CHECKS
+from accounting_conformance.conformance.checks import CheckFunction
 from accounting_conformance.conformance.settings import Settings
 
 pytestmark = pytest.mark.phase("links")
 
 
 @pytest.mark.rules("SCHEMA-001", "SCHEMA-002", "WRITE-001", "WRITE-003", "MONEY-003", "STATUS-001", "FETCH-001")
-def test_linked_operations_conform_to_the_contract(api_schema: schemathesis.BaseSchema, settings: Settings) -> None:
+def test_linked_operations_conform_to_the_contract(api_schema: schemathesis.BaseSchema, settings: Settings,
+                                                   our_checks: tuple[CheckFunction, ...]) -> None:
     base = api_schema.as_state_machine()
 
     class Links(base):  # type: ignore[valid-type,misc]
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
-            super().validate_response(response, case, additional_checks=list(OUR_CHECKS), **kwargs)
+            super().validate_response(response, case, additional_checks=list(our_checks), **kwargs)
 
     Links.run(settings=hsettings(
         max_examples=settings.profile.stateful_examples,

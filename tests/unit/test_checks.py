@@ -11,7 +11,7 @@ import requests
 import schemathesis
 from schemathesis import Response
 
-from accounting_conformance.conformance import checks
+from accounting_conformance.conformance.checks import Checks
 from accounting_conformance.conformance.contract import component
 from accounting_conformance.conformance.failures import RuleViolation
 from accounting_conformance.conformance.redact import Redactor
@@ -58,18 +58,18 @@ def _other_id(body: dict[str, Any]) -> None:
     body["invoice_credit_memo"]["id"] = "someone-else"
 
 
+CHECKS = Checks(Redactor(["tok-secret"]))
 CASES: list[tuple[Callable[..., None], Callable[[dict[str, Any]], None], str]] = [
-    (checks.money_rules, _bad_remaining, "MONEY-003"),
-    (checks.status_rules, _bad_status, "STATUS-001"),
-    (checks.timestamp_rules, _bad_timestamp, "TIME-001"),
-    (checks.currency_rules, _bad_currency, "CUR-001"),
-    (checks.fetched_id, _other_id, "FETCH-001"),
+    (CHECKS.money_rules, _bad_remaining, "MONEY-003"),
+    (CHECKS.status_rules, _bad_status, "STATUS-001"),
+    (CHECKS.timestamp_rules, _bad_timestamp, "TIME-001"),
+    (CHECKS.currency_rules, _bad_currency, "CUR-001"),
+    (CHECKS.fetched_id, _other_id, "FETCH-001"),
 ]
 
 
 @pytest.mark.parametrize(("check", "breaks", "rule"), CASES, ids=[c[2] for c in CASES])
 def test_check_passes_the_good_object_and_fails_the_bad_one(check: Callable[..., None], breaks: Callable[[dict[str, Any]], None], rule: str) -> None:
-    checks.configure(Redactor(["tok-secret"]))
     case = _case("/accounting/invoice_credit_memos/{id}", "GET", "00000000-0000-0000-0000-000000000000")
     good = _memo()
     check(None, _response(good), case)
@@ -85,13 +85,32 @@ def test_check_passes_the_good_object_and_fails_the_bad_one(check: Callable[...,
 
 def test_money_check_catches_an_invoice_whose_amount_due_ignores_payments() -> None:
     case = _case("/accounting/invoices/{id}", "GET", "00000000-0000-0000-0000-000000000000")
-    checks.money_rules(None, _response(_invoice()), case)
+    CHECKS.money_rules(None, _response(_invoice()), case)
     bad = _invoice()
     bad["invoice"]["amount_due"] = "14.34"
     with pytest.raises(RuleViolation, match="MONEY-005"):
-        checks.money_rules(None, _response(bad), case)
+        CHECKS.money_rules(None, _response(bad), case)
 
 
 def test_checks_ignore_error_responses() -> None:
     case = _case("/accounting/invoice_credit_memos/{id}", "GET", "x")
-    checks.money_rules(None, _response({"error_type": "X", "error_code": "Y", "error_message": "z"}, 400), case)
+    CHECKS.money_rules(None, _response({"error_type": "X", "error_code": "Y", "error_message": "z"}, 400), case)
+
+
+def test_each_run_masks_its_own_secrets_in_the_reproductions() -> None:
+    case = _case("/accounting/invoice_credit_memos/{id}", "GET", "00000000-0000-0000-0000-000000000000")
+    bad = _memo()
+    _bad_status(bad)
+    messages = []
+    for secrets in (["tok-secret"], []):
+        with pytest.raises(RuleViolation) as caught:
+            Checks(Redactor(secrets)).status_rules(None, _response(bad), case)  # type: ignore[arg-type]
+        messages.append(caught.value.message)
+    masked, plain = messages
+    assert "tok-secret" not in masked and "access_token=***" in masked and "access_token=tok-secret" in plain
+
+
+def test_the_checks_are_named_as_schemathesis_reports_them() -> None:
+    assert [check.__name__ for check in CHECKS.all()] == [
+        "money_rules", "status_rules", "timestamp_rules", "currency_rules", "fetched_id", "undeclared_method",
+        "server_error"]
