@@ -44,26 +44,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def settings(request: pytest.FixtureRequest) -> Settings:
+def plugin(request: pytest.FixtureRequest) -> ConformancePlugin:
+    """The run's plugin: its settings, redactor and state log."""
+    found = _plugin(request.config)
+    assert found is not None
+    return found
+
+
+@pytest.fixture(scope="session")
+def settings(plugin: ConformancePlugin) -> Settings:
     """The run's settings."""
-    plugin = _plugin(request.config)
-    assert plugin is not None
     return plugin.settings
 
 
 @pytest.fixture(scope="session")
-def our_checks(request: pytest.FixtureRequest) -> tuple[CheckFunction, ...]:
+def our_checks(plugin: ConformancePlugin) -> tuple[CheckFunction, ...]:
     """The suite's schemathesis checks, their reproductions masked by the run's redactor."""
-    plugin = _plugin(request.config)
-    assert plugin is not None
     return Checks(plugin.redactor).all()
 
 
 @pytest.fixture(scope="session")
-def states(request: pytest.FixtureRequest) -> StateLog:
+def states(plugin: ConformancePlugin) -> StateLog:
     """Where the tests record the document states the target was driven through (and agreed with the model)."""
-    plugin = _plugin(request.config)
-    assert plugin is not None
     return plugin.states
 
 
