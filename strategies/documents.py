@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
+from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.fixtures import Fixtures, Party
 from accounting_conformance.strategies.money import Spelling, amounts, minor_units, spelled, to_units
 
-__all__ = ["bill_credit_memo_creates", "bill_credit_memo_updates", "customer_refund_creates", "invoice_creates",
-           "invoice_credit_memo_creates", "invoice_credit_memo_updates", "invoice_updates"]
+__all__ = ["creates", "updates"]
 
 Body = dict[str, Any]
 _MAX_TAG = 200
@@ -145,7 +145,11 @@ _UPDATABLE = ("document_number", "party", "line_items")
 
 def _strategy(kind: str, fixtures: Fixtures, tag: str, currency: str | None, update: bool,
               max_lines: int, spelling: Spelling) -> SearchStrategy[Body]:
-    """Validate eagerly, then build the body strategy for one resource."""
+    """Validate eagerly, then build the body strategy for one kind."""
+    if kind not in _SPECS:
+        raise InvalidArgument(f"kind={kind!r} must be one of {sorted(_SPECS)}")
+    if update and kinds.get(kind).update_schema is None:
+        raise InvalidArgument(f"the contract has no update of a {kind}")
     _check(fixtures, tag, max_lines, spelling)
     spec = dict(_SPECS[kind])
     if update:
@@ -156,43 +160,14 @@ def _strategy(kind: str, fixtures: Fixtures, tag: str, currency: str | None, upd
     return _document(fixtures, tag, parties, spec, update, max_lines, spelling)
 
 
-def invoice_credit_memo_creates(*, fixtures: Fixtures, tag: str, currency: str | None = None, max_lines: int = 3,
-                                spelling: Spelling = "either") -> SearchStrategy[Body]:
-    """InvoiceCreditMemoCreateRequest bodies; shrinks towards one smallest line, first customer, fewest fields."""
-    return _strategy("invoice_credit_memo", fixtures, tag, currency, False, max_lines, spelling)
+def creates(kind: str, *, fixtures: Fixtures, tag: str, currency: str | None = None, max_lines: int = 3,
+            spelling: Spelling = "either") -> SearchStrategy[Body]:
+    """A kind's create request bodies (`<Schema>CreateRequest`); shrinks towards one smallest line, the first party,
+    fewest fields."""
+    return _strategy(kind, fixtures, tag, currency, False, max_lines, spelling)
 
 
-def bill_credit_memo_creates(*, fixtures: Fixtures, tag: str, currency: str | None = None, max_lines: int = 3,
-                             spelling: Spelling = "either") -> SearchStrategy[Body]:
-    """BillCreditMemoCreateRequest bodies; shrinks towards one smallest line, first vendor, fewest fields."""
-    return _strategy("bill_credit_memo", fixtures, tag, currency, False, max_lines, spelling)
-
-
-def invoice_creates(*, fixtures: Fixtures, tag: str, currency: str | None = None, max_lines: int = 3,
-                    spelling: Spelling = "either") -> SearchStrategy[Body]:
-    """InvoiceCreateRequest bodies; shrinks towards one smallest line, first customer, fewest fields."""
-    return _strategy("invoice", fixtures, tag, currency, False, max_lines, spelling)
-
-
-def customer_refund_creates(*, fixtures: Fixtures, tag: str, currency: str | None = None, max_lines: int = 3,
-                            spelling: Spelling = "either") -> SearchStrategy[Body]:
-    """CustomerRefundCreateRequest bodies (tag in document_number); shrinks towards one smallest line, first customer."""
-    return _strategy("customer_refund", fixtures, tag, currency, False, max_lines, spelling)
-
-
-def invoice_credit_memo_updates(*, fixtures: Fixtures, tag: str, currency: str | None = None, max_lines: int = 3,
-                                spelling: Spelling = "either") -> SearchStrategy[Body]:
-    """InvoiceCreditMemoUpdateRequest bodies in `currency`; shrinks towards the empty update."""
-    return _strategy("invoice_credit_memo", fixtures, tag, currency, True, max_lines, spelling)
-
-
-def bill_credit_memo_updates(*, fixtures: Fixtures, tag: str, currency: str | None = None, max_lines: int = 3,
-                             spelling: Spelling = "either") -> SearchStrategy[Body]:
-    """BillCreditMemoUpdateRequest bodies in `currency`; shrinks towards the empty update."""
-    return _strategy("bill_credit_memo", fixtures, tag, currency, True, max_lines, spelling)
-
-
-def invoice_updates(*, fixtures: Fixtures, tag: str, currency: str | None = None, max_lines: int = 3,
-                    spelling: Spelling = "either") -> SearchStrategy[Body]:
-    """InvoiceUpdateRequest bodies in `currency`; shrinks towards the empty update."""
-    return _strategy("invoice", fixtures, tag, currency, True, max_lines, spelling)
+def updates(kind: str, *, fixtures: Fixtures, tag: str, currency: str | None = None, max_lines: int = 3,
+            spelling: Spelling = "either") -> SearchStrategy[Body]:
+    """A kind's update request bodies (`<Schema>UpdateRequest`) in `currency`; shrinks towards the empty update."""
+    return _strategy(kind, fixtures, tag, currency, True, max_lines, spelling)

@@ -76,17 +76,17 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(target=memos, data=st.data())
     def create_invoice_credit_memo(self, data: st.DataObject) -> str:
-        body = data.draw(documents.invoice_credit_memo_creates(fixtures=self.fixtures, tag=self.tag, currency="USD"))
+        body = data.draw(documents.creates(ICM, fixtures=self.fixtures, tag=self.tag, currency="USD"))
         return self._create_memo(ICM, self._concentrated(data, body, ICM, "customer_id"))
 
     @rule(target=memos, data=st.data())
     def create_bill_credit_memo(self, data: st.DataObject) -> str:
-        body = data.draw(documents.bill_credit_memo_creates(fixtures=self.fixtures, tag=self.tag, currency="USD"))
+        body = data.draw(documents.creates(BCM, fixtures=self.fixtures, tag=self.tag, currency="USD"))
         return self._create_memo(BCM, self._concentrated(data, body, BCM, "vendor_id"))
 
     @rule(target=invoices, data=st.data())
     def create_invoice(self, data: st.DataObject) -> str:
-        body = data.draw(documents.invoice_creates(fixtures=self.fixtures, tag=self.tag, currency="USD"))
+        body = data.draw(documents.creates("invoice", fixtures=self.fixtures, tag=self.tag, currency="USD"))
         body = self._concentrated(data, body, "invoice", "customer_id")
         exchange = self.client.request("POST", kinds.get("invoice").path, body=body)
         created = envelope(self.client, exchange, status_is(self.client, exchange, (200,), "WRITE-001", "a valid invoice is created"),
@@ -217,8 +217,7 @@ class LedgerMachine(RuleBasedStateMachine):
         memo = self.ledger.memos.get(memo_id)
         if memo is None:
             return
-        make = documents.invoice_credit_memo_updates if memo.kind == ICM else documents.bill_credit_memo_updates
-        body = data.draw(make(fixtures=self.fixtures, tag=self.tag, currency=memo.currency))
+        body = data.draw(documents.updates(memo.kind, fixtures=self.fixtures, tag=self.tag, currency=memo.currency))
         lines = body[memo.kind].get("line_items")
         new_total = _lines_total(lines) if lines else memo.total
         body[memo.kind].pop("currency_code", None)
