@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from accounting_conformance.conformance import report
 from accounting_conformance.conformance.failures import violation
 from accounting_conformance.conformance.outcomes import TestRecord, classify
@@ -42,10 +44,10 @@ def test_reports_put_failures_first_with_expected_received_and_a_masked_reproduc
     assert any(line.startswith("  [FAIL] MONEY-003") for line in lines) and any("SEED=5" in line for line in lines)
 
 
-def test_the_pointed_phases_run_before_the_generated_ones_and_unmarked_tests_last() -> None:
-    import pytest
+def test_the_pointed_phases_run_before_the_generated_ones_and_unmarked_tests_last(pytestconfig: pytest.Config) -> None:
+    from accounting_conformance.conformance.plugin import phase_rank, register_markers
 
-    from accounting_conformance.conformance.plugin import phase_rank
+    register_markers(pytestconfig)  # as a run registers them: the suite's markers are strict
 
     class Item:
         def __init__(self, nodeid: str, phase: str | None) -> None:
