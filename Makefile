@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test validate spec-diff conformance serve bench-server bench-suite reliability selftest interop variations clean
+.PHONY: install lint test validate spec-diff conformance serve bench-server bench-suite reliability selftest interop variations clean
 
 # The node tools (Prism for interop, Redocly and Spectral for validate and its tests) are the versions pinned in
 # package-lock.json, installed into node_modules/ by `npm ci` (never globally) on first use and after either file
@@ -74,9 +74,10 @@ conformance: $(STAMP)
 	echo "make conformance: the suite exited $$code (line above); make shows it as exit 2, .venv/bin/conformance keeps 0/1/2"; \
 	exit $$code
 
+# make serve [ACCESS_TOKEN=..] [FAULT=name] [DB=file]: the token reaches the server in the environment, never echoed.
 serve: $(STAMP)
-	$(PY) -m reference_server --host 127.0.0.1 --port 8900 --db $${DB:-reference.db} \
-		$(if $(ACCESS_TOKEN),--access-token '$(ACCESS_TOKEN)') $(if $(FAULT),--fault '$(FAULT)')
+	@echo "make serve: the reference server on http://127.0.0.1:8900 (db $${DB:-reference.db})"
+	@$(PY) -m reference_server --host 127.0.0.1 --port 8900 --db $${DB:-reference.db} $(if $(FAULT),--fault '$(FAULT)')
 
 bench-server: $(STAMP)
 	$(PY) -m accounting_conformance.reference_server.bench
@@ -114,5 +115,27 @@ INTEROP_ARGS = $(if $(PROFILE),--profile '$(PROFILE)') $(if $(SEED),--seed '$(SE
 interop: $(STAMP) $(NODE_STAMP)
 	$(PY) -m accounting_conformance.conformance.interop $(INTEROP_ARGS)
 
+# make lint: ruff (lint and format check) over the repository and mypy --strict over the packages. mypy cannot
+# follow the package-dir mapping of pyproject.toml, so it reads them through build/typecheck/accounting_conformance,
+# a tree of symlinks to the repository's folders. The linters are the `lint` extra (pinned in pyproject.toml).
+LINT_STAMP := $(VENV)/.lint-installed
+TYPECHECK  := build/typecheck/accounting_conformance
+
+$(LINT_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[lint]'
+	touch $(LINT_STAMP)
+
+$(TYPECHECK):
+	mkdir -p $(TYPECHECK)
+	ln -sfn ../../../conformance $(TYPECHECK)/conformance
+	ln -sfn ../../../strategies $(TYPECHECK)/strategies
+	ln -sfn ../../../reference_server $(TYPECHECK)/reference_server
+
+lint: $(LINT_STAMP) $(TYPECHECK)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m mypy -p accounting_conformance.conformance -p accounting_conformance.strategies \
+		-p accounting_conformance.reference_server
+
 clean:
-	rm -rf $(VENV) reports *.db
+	rm -rf $(VENV) reports *.db build/typecheck

@@ -66,20 +66,34 @@ def run(settings: Settings, pytest_args: Sequence[str] = ()) -> tuple[int, str]:
     args = [
         str(suite_path()),
         # the same configuration installed or in a checkout: none read from files, the strict settings given here
-        "-c", os.devnull, "--rootdir", str(suite_path()),
-        "-p", "no:cacheprovider", "--strict-markers", "--strict-config", "-o", "xfail_strict=true",
-        "-W", "error",
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(suite_path()),
+        "-p",
+        "no:cacheprovider",
+        "--strict-markers",
+        "--strict-config",
+        "-o",
+        "xfail_strict=true",
+        "-W",
+        "error",
         # the run imports schemathesis before pytest starts, so assertion rewriting cannot reach it
-        "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
         f"--junitxml={settings.report_dir / 'junit.xml'}",
         f"--hypothesis-seed={settings.seed}",
-        "-q", "--tb=short", "-rN",
+        "-q",
+        "--tb=short",
+        "-rN",
         *pytest_args,
     ]
     code = pytest.main(args, plugins=[plugin])
     if plugin.suite_errors:
-        print(f"conformance: {SUITE_ERROR}: {len(plugin.suite_errors)} test(s) hit {report.SUITE_ERROR_NOTE}",
-              file=sys.stderr)
+        print(
+            f"conformance: {SUITE_ERROR}: {len(plugin.suite_errors)} test(s) hit {report.SUITE_ERROR_NOTE}",
+            file=sys.stderr,
+        )
         for text in plugin.suite_errors:
             print(f"conformance: {SUITE_ERROR} in {text}", file=sys.stderr)
         return CANNOT_JUDGE, SUITE_ERROR

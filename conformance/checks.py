@@ -54,8 +54,15 @@ class Checks:
 
     def all(self) -> tuple[CheckFunction, ...]:
         """Every check, in the order schemathesis runs them."""
-        return (self.money_rules, self.status_rules, self.timestamp_rules, self.currency_rules, self.fetched_id,
-                self.undeclared_method, self.server_error)
+        return (
+            self.money_rules,
+            self.status_rules,
+            self.timestamp_rules,
+            self.currency_rules,
+            self.fetched_id,
+            self.undeclared_method,
+            self.server_error,
+        )
 
     def reproduction(self, response: Response) -> str:
         """A curl command for the request behind a response, secrets masked."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Mapping, Protocol
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -160,7 +161,7 @@ def retry_after_seconds(value: str | None) -> float:
         seconds = float(value)
     except ValueError:
         try:
-            seconds = (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
         except (TypeError, ValueError, IndexError, OverflowError):
             return 1.0
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)

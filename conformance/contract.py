@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator, validators
@@ -93,7 +94,9 @@ def operation_pointer(operation_id: str, *keys: str, path: str | Path | None = N
     raise KeyError(f"the contract has no operation {operation_id!r}")
 
 
-def _exact_multiple_of(validator: Any, step: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+def _exact_multiple_of(
+    validator: Any, step: Any, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
     """`multipleOf` as JSON Schema means it, on exact decimals (jsonschema divides binary floats: 0.15 / 0.0001 fails)."""
     if validator.is_type(instance, "number"):
         quotient = Decimal(str(instance)) / Decimal(str(step))
@@ -103,4 +106,6 @@ def _exact_multiple_of(validator: Any, step: Any, instance: Any, schema: Mapping
 
 #: Draft 2020-12 (OpenAPI 3.1's dialect) with `multipleOf` decided exactly: the contract bounds amounts to 4 decimal
 #: places with `multipleOf: 0.0001`, which a validator dividing floats would wrongly refuse for 0.15.
-ExactValidator: Any = validators.extend(Draft202012Validator, {"multipleOf": _exact_multiple_of})
+ExactValidator: Any = validators.extend(  # type: ignore[no-untyped-call]  # jsonschema's stubs leave extend untyped
+    Draft202012Validator, {"multipleOf": _exact_multiple_of}
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -39,22 +40,32 @@ class EmbeddedServer:
     def start(self) -> str:
         """Start the server and wait until it answers; return its base URL."""
         command = [
-            sys.executable, "-m", "accounting_conformance.reference_server",
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--db", str(self._dir / "reference.db"),
-            "--access-token", self.access_token,
-        ]
+            sys.executable,
+            "-m",
+            "accounting_conformance.reference_server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--db",
+            str(self._dir / "reference.db"),
+        ]  # the token travels in the environment (ACCESS_TOKEN), never on a command line `ps` shows
         for fault in (self.fault or "").split(","):
             if fault:
                 command += ["--fault", fault]
         with self._log.open("wb") as log:
-            self._proc = subprocess.Popen(command, cwd=self._dir, stdout=log, stderr=subprocess.STDOUT)
+            env = {**os.environ, "ACCESS_TOKEN": self.access_token}
+            self._proc = subprocess.Popen(command, cwd=self._dir, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"the reference server exited at start:\n{self._log.read_text()[-2000:]}")
             try:
-                httpx.get(f"{self.url}{kinds.get('invoice').path}", params={"access_token": self.access_token, "limit": 1}, timeout=1)
+                httpx.get(
+                    f"{self.url}{kinds.get('invoice').path}",
+                    params={"access_token": self.access_token, "limit": 1},
+                    timeout=1,
+                )
                 return self.url
             except httpx.TransportError:
                 time.sleep(0.1)

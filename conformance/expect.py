@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.client import ApiClient, Exchange
 from accounting_conformance.conformance.failures import violation
-from accounting_conformance.conformance.ledger import Memo, Target
 from accounting_conformance.conformance.instants import instant_ns
+from accounting_conformance.conformance.ledger import Memo, Target
 
 
 def amount(value: Any) -> Decimal | None:
@@ -40,7 +41,10 @@ def status_is(client: ApiClient, exchange: Exchange, allowed: Iterable[int], rul
         return exchange.json() if exchange.text else None
     except ValueError:
         raise violation(
-            rule, expected="a JSON body", received=client.redactor(exchange.text[:200]), operation=_where(client, exchange),
+            rule,
+            expected="a JSON body",
+            received=client.redactor(exchange.text[:200]),
+            operation=_where(client, exchange),
             reproduction=exchange.reproduction(client.redactor),
         ) from None
 
@@ -49,7 +53,9 @@ def same(client: ApiClient, exchange: Exchange, rule: str, what: str, expected: 
     """Fail under `rule` when a value differs from what the contract implies."""
     if expected != received:
         raise violation(
-            rule, expected=f"{what} = {expected}", received=f"{what} = {received}",
+            rule,
+            expected=f"{what} = {expected}",
+            received=f"{what} = {received}",
             operation=_where(client, exchange),
             reproduction=exchange.reproduction(client.redactor),
         )
@@ -67,9 +73,13 @@ def envelope(client: ApiClient, exchange: Exchange, body: Any, key: str, rule: s
     """The object a response body carries under `key`, with a non-empty string `id`; else a violation of `rule`."""
     obj = body.get(key) if isinstance(body, dict) else None
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
-        raise violation(rule, expected=f"a JSON object with key {key!r} holding the {key}, with a string id",
-                        received=_excerpt(client, body), operation=_where(client, exchange),
-                        reproduction=exchange.reproduction(client.redactor))
+        raise violation(
+            rule,
+            expected=f"a JSON object with key {key!r} holding the {key}, with a string id",
+            received=_excerpt(client, body),
+            operation=_where(client, exchange),
+            reproduction=exchange.reproduction(client.redactor),
+        )
     return obj
 
 
@@ -77,9 +87,13 @@ def listing(client: ApiClient, exchange: Exchange, body: Any, key: str, rule: st
     """The objects a list response carries under `key`, each an object with a string id; else a violation of `rule`."""
     page = body.get(key) if isinstance(body, dict) else None
     if not isinstance(page, list) or not all(isinstance(o, dict) and isinstance(o.get("id"), str) for o in page):
-        raise violation(rule, expected=f"a JSON object with key {key!r} holding a list of objects with string ids",
-                        received=_excerpt(client, body), operation=_where(client, exchange),
-                        reproduction=exchange.reproduction(client.redactor))
+        raise violation(
+            rule,
+            expected=f"a JSON object with key {key!r} holding a list of objects with string ids",
+            received=_excerpt(client, body),
+            operation=_where(client, exchange),
+            reproduction=exchange.reproduction(client.redactor),
+        )
     return page
 
 
@@ -87,8 +101,13 @@ def text(client: ApiClient, exchange: Exchange, obj: Mapping[str, Any], field: s
     """A field of a response object that the contract makes a string; a violation of `rule` when it is not one."""
     value = obj.get(field)
     if not isinstance(value, str):
-        raise violation(rule, expected=f"{field} a string", received=f"{field} = {_excerpt(client, value, 100)}",
-                        operation=_where(client, exchange), reproduction=exchange.reproduction(client.redactor))
+        raise violation(
+            rule,
+            expected=f"{field} a string",
+            received=f"{field} = {_excerpt(client, value, 100)}",
+            operation=_where(client, exchange),
+            reproduction=exchange.reproduction(client.redactor),
+        )
     return value
 
 
@@ -98,8 +117,13 @@ def instant(client: ApiClient, exchange: Exchange, obj: Mapping[str, Any], field
     try:
         return instant_ns(stamp)
     except ValueError:
-        raise violation(rule, expected=f"{field} an ISO 8601 zoned timestamp", received=f"{field} = {stamp!r}"[:200],
-                        operation=_where(client, exchange), reproduction=exchange.reproduction(client.redactor)) from None
+        raise violation(
+            rule,
+            expected=f"{field} an ISO 8601 zoned timestamp",
+            received=f"{field} = {stamp!r}"[:200],
+            operation=_where(client, exchange),
+            reproduction=exchange.reproduction(client.redactor),
+        ) from None
 
 
 def fetch(client: ApiClient, kind: str, object_id: str, rule: str) -> tuple[Exchange, dict[str, Any]]:
@@ -112,7 +136,9 @@ def fetch(client: ApiClient, kind: str, object_id: str, rule: str) -> tuple[Exch
 def create(client: ApiClient, kind: str, body: Mapping[str, Any], rule: str = "WRITE-001") -> dict[str, Any]:
     """Create one object, failing under `rule` unless it answers 200 with the object; return the created object."""
     exchange = client.request("POST", kinds.get(kind).path, body=dict(body))
-    return envelope(client, exchange, status_is(client, exchange, (200,), rule, f"a valid {kind} is created"), kind, rule)
+    return envelope(
+        client, exchange, status_is(client, exchange, (200,), rule, f"a valid {kind} is created"), kind, rule
+    )
 
 
 def _entries(value: Any) -> list[Mapping[str, Any]]:
@@ -126,7 +152,8 @@ def _summed(entries: Iterable[Mapping[str, Any]], field: str) -> dict[str, Decim
     """{id: sum of `field`} over entries; None for an id with any amount that is not a number."""
     found: dict[str, Decimal | None] = {}
     for entry in entries:
-        key = entry.get("id") if isinstance(entry.get("id"), str) else repr(entry.get("id"))
+        ident = entry.get("id")
+        key = ident if isinstance(ident, str) else repr(ident)
         value = amount(entry.get(field))
         previous = found.get(key, Decimal(0))
         found[key] = None if value is None or previous is None else previous + value
@@ -135,7 +162,9 @@ def _summed(entries: Iterable[Mapping[str, Any]], field: str) -> dict[str, Decim
 
 def payments_of(invoice: Mapping[str, Any]) -> dict[str, Decimal | None]:
     """An invoice's credit-memo payments as {memo id: amount}, summed per memo (other payment types left out)."""
-    return _summed((p for p in _entries(invoice.get("linked_payments")) if p.get("type") == "INVOICE_CREDIT_MEMO"), "amount")
+    return _summed(
+        (p for p in _entries(invoice.get("linked_payments")) if p.get("type") == "INVOICE_CREDIT_MEMO"), "amount"
+    )
 
 
 def links_of(memo: Mapping[str, Any], kind: str) -> dict[str, Decimal | None]:
@@ -147,10 +176,23 @@ def memo_matches(client: ApiClient, model: Memo, rule: str) -> tuple[Exchange, d
     """Fetch a memo and compare total, remaining, status and links with the model; the fetch, for further checks."""
     exchange, memo = fetch(client, model.kind, model.id, rule)
     same(client, exchange, rule, f"{model.kind} {model.id} total_amount", model.total, amount(memo.get("total_amount")))
-    same(client, exchange, rule, f"{model.kind} {model.id} remaining_amount", model.remaining, amount(memo.get("remaining_amount")))
+    same(
+        client,
+        exchange,
+        rule,
+        f"{model.kind} {model.id} remaining_amount",
+        model.remaining,
+        amount(memo.get("remaining_amount")),
+    )
     same(client, exchange, rule, f"{model.kind} {model.id} status", model.status, memo.get("status"))
-    same(client, exchange, rule, f"{model.kind} {model.id} links", dict(sorted(model.links.items())),
-         dict(sorted(links_of(memo, model.kind).items())))
+    same(
+        client,
+        exchange,
+        rule,
+        f"{model.kind} {model.id} links",
+        dict(sorted(model.links.items())),
+        dict(sorted(links_of(memo, model.kind).items())),
+    )
     return exchange, memo
 
 
@@ -159,6 +201,12 @@ def invoice_matches(client: ApiClient, model: Target, rule: str) -> tuple[Exchan
     exchange, invoice = fetch(client, "invoice", model.id, rule)
     same(client, exchange, rule, f"invoice {model.id} amount_due", model.due, amount(invoice.get("amount_due")))
     same(client, exchange, rule, f"invoice {model.id} status", model.status, invoice.get("status"))
-    same(client, exchange, rule, f"invoice {model.id} credit memo payments", dict(sorted(model.payments.items())),
-         dict(sorted(payments_of(invoice).items())))
+    same(
+        client,
+        exchange,
+        rule,
+        f"invoice {model.id} credit memo payments",
+        dict(sorted(model.payments.items())),
+        dict(sorted(payments_of(invoice).items())),
+    )
     return exchange, invoice

@@ -41,4 +41,6 @@ def violation(
     rule: str, *, expected: str, received: str, operation: str | None = None, reproduction: str | None = None
 ) -> RuleViolation:
     """The named failure for a rule."""
-    return RuleViolation(rule=rule, expected=expected, received=received, operation=operation, reproduction=reproduction)
+    return RuleViolation(
+        rule=rule, expected=expected, received=received, operation=operation, reproduction=reproduction
+    )

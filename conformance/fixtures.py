@@ -19,8 +19,17 @@ from typing import Any
 
 from accounting_conformance.conformance.resources import fixtures_path
 
-__all__ = ["Account", "Bill", "Connection", "Fixtures", "FixturesError", "Item", "Party", "load_fixtures",
-           "DEFAULT_PATH"]
+__all__ = [
+    "Account",
+    "Bill",
+    "Connection",
+    "Fixtures",
+    "FixturesError",
+    "Item",
+    "Party",
+    "load_fixtures",
+    "DEFAULT_PATH",
+]
 
 DEFAULT_PATH = fixtures_path()
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -102,8 +111,10 @@ class Fixtures:
         found = tuple(p for p in parties if currency is None or p.currency_code == currency)
         if not found:
             present = sorted({p.currency_code for p in parties})
-            raise FixturesError(f"{self.path}: {key} has no entry" + ("" if currency is None else
-                                f" in {currency} (currencies present: {present})"))
+            raise FixturesError(
+                f"{self.path}: {key} has no entry"
+                + ("" if currency is None else f" in {currency} (currencies present: {present})")
+            )
         return found
 
     def bills_for(self, vendor_id: str) -> tuple[Bill, ...]:
@@ -198,25 +209,38 @@ def _connection(reader: _Reader, data: dict[str, Any]) -> Connection | None:
     if data.get("connection") is None:
         return None
     conn = reader.obj(data["connection"], "connection")
-    return Connection(reader.text(conn, "id", "connection"), reader.text(conn, "orgId", "connection"),
-                      reader.text(conn, "platform", "connection"))
+    return Connection(
+        reader.text(conn, "id", "connection"),
+        reader.text(conn, "orgId", "connection"),
+        reader.text(conn, "platform", "connection"),
+    )
 
 
 def _parse(reader: _Reader, data: dict[str, Any]) -> Fixtures:
     """Build Fixtures from the parsed document, checking every key."""
-    customers = tuple(Party(reader.text(r, "id", w), reader.text(r, "name", w), reader.currency(r, w))
-                      for w, r in reader.records(data, "customers"))
-    vendors = tuple(Party(reader.text(r, "id", w), reader.text(r, "name", w, optional=True), reader.currency(r, w))
-                    for w, r in reader.records(data, "vendors"))
-    accounts = tuple(Account(reader.text(r, "id", w), reader.text(r, "name", w), reader.text(r, "type", w))
-                     for w, r in reader.records(data, "accounts"))
+    customers = tuple(
+        Party(reader.text(r, "id", w), reader.text(r, "name", w), reader.currency(r, w))
+        for w, r in reader.records(data, "customers")
+    )
+    vendors = tuple(
+        Party(reader.text(r, "id", w), reader.text(r, "name", w, optional=True), reader.currency(r, w))
+        for w, r in reader.records(data, "vendors")
+    )
+    accounts = tuple(
+        Account(reader.text(r, "id", w), reader.text(r, "name", w), reader.text(r, "type", w))
+        for w, r in reader.records(data, "accounts")
+    )
     items = tuple(Item(reader.text(r, "id", w), reader.text(r, "name", w)) for w, r in reader.records(data, "items"))
     vendor_ids = {v.id for v in vendors}
     bills = []
     for where, record in reader.records(data, "bills"):
-        bill = Bill(reader.text(record, "id", where), reader.text(record, "vendor_id", where),
-                    reader.currency(record, where), reader.amount(record, "total_amount", where),
-                    reader.amount(record, "amount_due", where))
+        bill = Bill(
+            reader.text(record, "id", where),
+            reader.text(record, "vendor_id", where),
+            reader.currency(record, where),
+            reader.amount(record, "total_amount", where),
+            reader.amount(record, "amount_due", where),
+        )
         if bill.vendor_id not in vendor_ids:
             raise reader.fail(f"{where}.vendor_id", f"{bill.vendor_id!r} is not the id of any vendor")
         if bill.amount_due > bill.total_amount:

@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 __all__ = ["EPOCH", "instant_ns", "ms_of"]
 
-_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
-                  r"(?:T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?(Z|[+-][0-9]{2}:[0-9]{2}))?")
+_ISO = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?(Z|[+-][0-9]{2}:[0-9]{2}))?"
+)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY_MINUTES = 24 * 60
 
@@ -25,8 +27,7 @@ def instant_ns(text: str) -> int:
     if match is None:
         raise ValueError(f"{text!r} is not an ISO 8601 date or zoned timestamp")
     year, month, day, hour, minute, second, fraction, zone = match.groups()
-    moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-                      tzinfo=UTC)
+    moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=UTC)
     offset = 0 if zone in (None, "Z") else (int(zone[1:3]) * 60 + int(zone[4:6])) * (1 if zone[0] == "+" else -1)
     if abs(offset) >= _DAY_MINUTES:
         raise ValueError(f"{text!r} has a UTC offset of a day or more")

@@ -15,17 +15,27 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Sequence
 
 import httpx
 
 from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.embedded import EmbeddedServer, free_port
-from accounting_conformance.conformance.interop_judge import GUARD_MARK, MOCK, PROXY, Evidence, Result, details, judge, read_summary, table
-from accounting_conformance.conformance.settings import DEFAULT_TOKEN, ENV, PROFILES, REPO
+from accounting_conformance.conformance.interop_judge import (
+    GUARD_MARK,
+    MOCK,
+    PROXY,
+    Evidence,
+    Result,
+    details,
+    judge,
+    read_summary,
+    table,
+)
 from accounting_conformance.conformance.resources import contract_path, fixtures_path
+from accounting_conformance.conformance.settings import DEFAULT_TOKEN, ENV, PROFILES, REPO
 
 PRISM = REPO / "node_modules" / ".bin" / "prism"
 SPEC = contract_path()
@@ -90,26 +100,39 @@ def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 def _answers(url: str) -> bool:
     """True once anything answers HTTP at url."""
     try:
-        httpx.get(f"{url}{kinds.get('invoice_credit_memo').path}", params={"access_token": DEFAULT_TOKEN, "limit": 1}, timeout=2)
+        httpx.get(
+            f"{url}{kinds.get('invoice_credit_memo').path}",
+            params={"access_token": DEFAULT_TOKEN, "limit": 1},
+            timeout=2,
+        )
     except httpx.TransportError:
         return False
     return True
 
 
-def start_prism(args: list[str], workdir: Path, stack: ExitStack, *, guard: bool = True,
-                timeout: float = 60.0) -> tuple[subprocess.Popen[bytes], str]:
+def start_prism(
+    args: list[str], workdir: Path, stack: ExitStack, *, guard: bool = True, timeout: float = 60.0
+) -> tuple[subprocess.Popen[bytes], str]:
     """Start `prism <args>` on a free port (stopped when `stack` closes), with GUARD_JS unless told otherwise, and
     wait until it answers; the process and its URL."""
     if not PRISM.exists():
         raise PrismUnavailable(f"{PRISM.relative_to(REPO)} is missing: run `npm ci` in {REPO} (or `make interop`)")
     log, preload = workdir / "prism.log", workdir / "prism-guard.js"
     preload.write_text(GUARD_JS if guard else "")
-    env = _clean_env({"NODE_OPTIONS": f"{os.environ.get('NODE_OPTIONS', '')} --require {json.dumps(str(preload))}".strip()})
+    env = _clean_env(
+        {"NODE_OPTIONS": f"{os.environ.get('NODE_OPTIONS', '')} --require {json.dumps(str(preload))}".strip()}
+    )
     for attempt in (1, 2):
         port = free_port()
         with log.open("ab") as out:
-            proc = subprocess.Popen([str(PRISM), *args, "--host", "127.0.0.1", "--port", str(port)], cwd=REPO,
-                                    stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            proc = subprocess.Popen(
+                [str(PRISM), *args, "--host", "127.0.0.1", "--port", str(port)],
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
         stack.callback(_stop, proc)
         url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + timeout
         while proc.poll() is None and time.monotonic() < deadline and not _answers(url):
@@ -119,11 +142,15 @@ def start_prism(args: list[str], workdir: Path, stack: ExitStack, *, guard: bool
         _stop(proc)
         if attempt == 2 or "EADDRINUSE" not in log.read_text(errors="replace"):
             break  # else the port was taken between picking and binding: once more
-    raise PrismUnavailable(f"prism {' '.join(args[:2])} did not start; its log ({log}) ends:\n"
-                           f"{log.read_text(errors='replace')[-1500:]}\nReinstall it with `npm ci` in {REPO}.")
+    raise PrismUnavailable(
+        f"prism {' '.join(args[:2])} did not start; its log ({log}) ends:\n"
+        f"{log.read_text(errors='replace')[-1500:]}\nReinstall it with `npm ci` in {REPO}."
+    )
 
 
-def start_target(name: str, seed: int, workdir: Path, stack: ExitStack, guard: bool) -> tuple[subprocess.Popen[bytes], str]:
+def start_target(
+    name: str, seed: int, workdir: Path, stack: ExitStack, guard: bool
+) -> tuple[subprocess.Popen[bytes], str]:
     """Start the named target's Prism (and, for the proxy, the reference server behind it)."""
     if name == "mock-static":
         return start_prism(["mock", str(SPEC)], workdir, stack, guard=guard)
@@ -138,8 +165,23 @@ def start_target(name: str, seed: int, workdir: Path, stack: ExitStack, guard: b
 def run_suite(url: str, profile: str, seed: int, workdir: Path, timeout: float) -> Evidence:
     """`python -m conformance` against url in its own process group; what it left behind."""
     report_dir = workdir / "report"
-    command = [sys.executable, "-m", "accounting_conformance.conformance", "--target", url, "--access-token", DEFAULT_TOKEN,
-               "--fixtures", str(FIXTURES), "--profile", profile, "--seed", str(seed), "--report-dir", str(report_dir)]
+    command = [
+        sys.executable,
+        "-m",
+        "accounting_conformance.conformance",
+        "--target",
+        url,
+        "--access-token",
+        DEFAULT_TOKEN,
+        "--fixtures",
+        str(FIXTURES),
+        "--profile",
+        profile,
+        "--seed",
+        str(seed),
+        "--report-dir",
+        str(report_dir),
+    ]
     started = time.monotonic()
     with (workdir / "stdout.txt").open("wb") as out, (workdir / "stderr.txt").open("wb") as err:
         # cwd = the run's own directory: its own .hypothesis example database, so runs do not replay each other
@@ -181,8 +223,14 @@ def check_target(name: str, profile: str, seed: int, workdir: Path, timeout: flo
     return Result(name, TARGETS[name], judge(evidence, TARGETS[name]), round(evidence.seconds, 1))
 
 
-def check(targets: Sequence[str] = tuple(TARGETS), profile: str = "quick", seed: int = 0,
-          keep_reports: Path | None = None, timeout: float = 900.0, guard: bool = True) -> list[Result]:
+def check(
+    targets: Sequence[str] = tuple(TARGETS),
+    profile: str = "quick",
+    seed: int = 0,
+    keep_reports: Path | None = None,
+    timeout: float = 900.0,
+    guard: bool = True,
+) -> list[Result]:
     """Run the suite against each target in turn; the Python API of the command (raises PrismUnavailable)."""
     with ExitStack() as stack:
         base = keep_reports or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="interop-")))
@@ -211,8 +259,12 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m conformance.interop", description=__doc__)
     p.add_argument("--profile", default="quick", choices=list(PROFILES), help="the suite's profile (default quick)")
     p.add_argument("--seed", type=int, help="the suite's seed, and Prism's for dynamic examples (default: random)")
-    p.add_argument("--targets", default=",".join(TARGETS), help=f"comma-separated, of {', '.join(TARGETS)} (default all)")
-    p.add_argument("--keep-reports", type=Path, metavar="DIR", help="keep each target's reports and logs under DIR/<target>")
+    p.add_argument(
+        "--targets", default=",".join(TARGETS), help=f"comma-separated, of {', '.join(TARGETS)} (default all)"
+    )
+    p.add_argument(
+        "--keep-reports", type=Path, metavar="DIR", help="keep each target's reports and logs under DIR/<target>"
+    )
     p.add_argument("--timeout", type=float, default=900.0, help="seconds one suite run may take (default 900)")
     p.add_argument("--raw-prism", action="store_true", help="leave Prism's two crash/hang bugs in (see GUARD_JS)")
     return p

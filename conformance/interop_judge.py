@@ -26,7 +26,9 @@ _BROKEN = re.compile(r"could not judge: (\S+::.+?): (" + _IDENTIFIER.pattern + r
 _VIOLATION = re.compile(r"\[VALIDATOR\]\s+\S+\s+(\w+)\s+Violation: (\S+) (.*)$")
 _REQUEST = re.compile(r"\[HTTP SERVER\] (\w+) (\S+)")
 _EXIT_LINE = re.compile(r"^conformance: exit \d+ \(")
-_E_LINE = re.compile(r"^E\s+(?:" + _IDENTIFIER.pattern + r":|[A-Za-z_]\w*(?:\.\w+)+$)")  # `E   Name: ...`, `E   a.b.Name`
+_E_LINE = re.compile(
+    r"^E\s+(?:" + _IDENTIFIER.pattern + r":|[A-Za-z_]\w*(?:\.\w+)+$)"
+)  # `E   Name: ...`, `E   a.b.Name`
 
 
 @dataclass
@@ -106,7 +108,9 @@ def _failures(summary: dict[str, Any] | None) -> list[dict[str, Any]]:
 def failed_rules(summary: dict[str, Any] | None) -> list[str]:
     """The rule IDs with failures, in the order the summary first names them."""
     named = [str(f.get("rule", "")) for f in _failures(summary)]
-    counted = [str(r.get("id", "")) for r in (summary or {}).get("rules") or [] if isinstance(r, dict) and r.get("failed")]
+    counted = [
+        str(r.get("id", "")) for r in (summary or {}).get("rules") or [] if isinstance(r, dict) and r.get("failed")
+    ]
     return list(dict.fromkeys(named + counted))
 
 
@@ -121,7 +125,7 @@ def _plain_tracebacks(output: str) -> list[str]:
     found = []
     for i, line in enumerate(lines):
         if line.startswith("Traceback (most recent call last)"):
-            tail = next((t for t in lines[i + 1:] if t and not t.startswith(" ")), "(no exception line)")
+            tail = next((t for t in lines[i + 1 :] if t and not t.startswith(" ")), "(no exception line)")
             found.append(f"traceback: {tail[:200]}")
     return found
 
@@ -140,7 +144,9 @@ def _summary_crashes(summary: dict[str, Any] | None) -> dict[str, str]:
     found: dict[str, str] = {}
     for error in (summary or {}).get("suite_errors") or []:
         if isinstance(error, dict):
-            found.setdefault(str(error.get("test", "?")), f"suite error: {last_exception(str(error.get('traceback', '')))}")
+            found.setdefault(
+                str(error.get("test", "?")), f"suite error: {last_exception(str(error.get('traceback', '')))}"
+            )
     for f in _failures(summary):
         if is_exception_name(str(f.get("title", ""))):
             detail = (str(f.get("detail") or "").splitlines() or [""])[0][:160]
@@ -159,15 +165,22 @@ def crashes(summary: dict[str, Any] | None, output: str) -> list[str]:
     lines = output.splitlines()
     if not found:
         found += _plain_tracebacks(output)
-        found += [line.strip()[:200] for line in lines if "suite error" in line.lower() and not _EXIT_LINE.match(line)][:1]
-    found += [line.strip("_ ")[:200] for line in lines if line.startswith("INTERNALERROR>") or "ERROR at teardown of" in line]
+        found += [line.strip()[:200] for line in lines if "suite error" in line.lower() and not _EXIT_LINE.match(line)][
+            :1
+        ]
+    found += [
+        line.strip("_ ")[:200] for line in lines if line.startswith("INTERNALERROR>") or "ERROR at teardown of" in line
+    ]
     return list(dict.fromkeys(found))
 
 
 def could_not_judge(exit_code: int | None, summary: dict[str, Any] | None, output: str) -> list[str]:
     """Every place the run said it could not judge (the closing `exit 2 (could not judge)` line aside)."""
-    said = [line.strip()[:200] for line in output.splitlines()
-            if "could not judge" in line.lower() and not _EXIT_LINE.match(line.strip())]
+    said = [
+        line.strip()[:200]
+        for line in output.splitlines()
+        if "could not judge" in line.lower() and not _EXIT_LINE.match(line.strip())
+    ]
     suite_error = "suite error" in output.lower() or (summary or {}).get("verdict") == "suite error"
     if not said and not suite_error and (exit_code == 2 or (summary or {}).get("verdict") == "could not judge"):
         said.append(str((summary or {}).get("reason") or f"exit {exit_code}"))
@@ -199,7 +212,9 @@ def violation_counts(violations: list[Violation]) -> Counter[str]:
 def _verdict(evidence: Evidence, found_crashes: list[str]) -> str:
     if evidence.exit_code is None:
         return "timed out"
-    if (evidence.summary or {}).get("verdict") == "suite error" or any("suite error" in c.lower() for c in found_crashes):
+    if (evidence.summary or {}).get("verdict") == "suite error" or any(
+        "suite error" in c.lower() for c in found_crashes
+    ):
         return "suite error"
     return VERDICTS.get(evidence.exit_code, f"exit {evidence.exit_code}")
 
@@ -212,14 +227,21 @@ def judge(evidence: Evidence, expect: str) -> Judgement:
     if evidence.exit_code is None:  # we stopped it (SIGTERM): the interruption this shows is ours, not a crash
         found_crashes = [c for c in found_crashes if "KeyboardInterrupt" not in c]
     result = Judgement(
-        exit_code=evidence.exit_code, verdict=_verdict(evidence, found_crashes), failures=len(_failures(summary)),
-        rules_failed=[r for r in failed_rules(summary) if r], unknown_rules=unknown_rules(summary),
-        crashes=found_crashes, could_not_judge=could_not_judge(evidence.exit_code, summary, output),
-        violations=prism_violations(evidence.prism_log), guarded=guard_counts(evidence.prism_log),
+        exit_code=evidence.exit_code,
+        verdict=_verdict(evidence, found_crashes),
+        failures=len(_failures(summary)),
+        rules_failed=[r for r in failed_rules(summary) if r],
+        unknown_rules=unknown_rules(summary),
+        crashes=found_crashes,
+        could_not_judge=could_not_judge(evidence.exit_code, summary, output),
+        violations=prism_violations(evidence.prism_log),
+        guarded=guard_counts(evidence.prism_log),
         target_exit=evidence.target_exit,
     )
     if evidence.target_exit:
-        result.reasons.append(f"Prism exited during the run ({evidence.target_exit}): the run says nothing of the suite")
+        result.reasons.append(
+            f"Prism exited during the run ({evidence.target_exit}): the run says nothing of the suite"
+        )
     wanted = (1,) if expect == MOCK else (0, 1)
     if evidence.exit_code not in wanted:
         result.reasons.append(f"exit {evidence.exit_code}, expected {' or '.join(map(str, wanted))}")
@@ -234,7 +256,9 @@ def judge(evidence: Evidence, expect: str) -> Judgement:
     if result.could_not_judge:
         result.reasons.append("the suite could not judge")
     if expect == PROXY and result.response_violations:
-        result.reasons.append(f"Prism logged {len(result.response_violations)} violation(s) of the upstream's responses")
+        result.reasons.append(
+            f"Prism logged {len(result.response_violations)} violation(s) of the upstream's responses"
+        )
     return result
 
 
@@ -256,11 +280,22 @@ def table(results: list[Result]) -> list[str]:
     rows = [(*COLUMNS, "rules failed")]
     for r in results:
         j = r.judgement
-        rows.append((r.target, str(j.exit_code), j.verdict, str(j.failures), str(len(j.crashes)), str(len(j.could_not_judge)),
-                     str(len(j.response_violations)), f"{r.seconds:.0f}", "PASS" if j.passed else "FAIL",
-                     ", ".join(j.rules_failed) or "-"))
+        rows.append(
+            (
+                r.target,
+                str(j.exit_code),
+                j.verdict,
+                str(j.failures),
+                str(len(j.crashes)),
+                str(len(j.could_not_judge)),
+                str(len(j.response_violations)),
+                f"{r.seconds:.0f}",
+                "PASS" if j.passed else "FAIL",
+                ", ".join(j.rules_failed) or "-",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in rows]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows]
 
 
 def details(result: Result) -> list[str]:
@@ -269,8 +304,12 @@ def details(result: Result) -> list[str]:
     lines = [f"  FAIL: {reason}" for reason in j.reasons]
     lines += [f"  crash: {c}" for c in j.crashes] + [f"  could not judge: {c}" for c in j.could_not_judge]
     requests = len(j.violations) - len(j.response_violations)
-    lines.append(f"  Prism validator: {len(j.response_violations)} violation(s) of responses, {requests} of the suite's "
-                 f"requests (mostly its deliberately invalid ones)" + (" [judged]" if result.kind == PROXY else " [not judged]"))
-    lines += [f"    {count:>4} x {text[:200]}" for text, count in violation_counts(j.response_violations).most_common(20)]
+    lines.append(
+        f"  Prism validator: {len(j.response_violations)} violation(s) of responses, {requests} of the suite's "
+        f"requests (mostly its deliberately invalid ones)" + (" [judged]" if result.kind == PROXY else " [not judged]")
+    )
+    lines += [
+        f"    {count:>4} x {text[:200]}" for text, count in violation_counts(j.response_violations).most_common(20)
+    ]
     lines += [f"  guard of Prism's bugs: {count} x {what}" for what, count in j.guarded.items()]
     return [f"{result.target}:", *lines]

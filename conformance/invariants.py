@@ -13,8 +13,9 @@ loaded once: the ISO 4217 list and the timestamp pattern come from openapi/opena
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.contract import component
@@ -101,8 +102,14 @@ def timestamp_violations(obj: Mapping[str, Any]) -> list[Violation]:
     if isinstance(created, str) and isinstance(updated, str):
         start, end = instant(created), instant(updated)
         if start is not None and end is not None and start > end:
-            found.append(Violation("TIME-001", "updated_at", "created_at <= updated_at",
-                                   f"created_at = {created}, updated_at = {updated}"))
+            found.append(
+                Violation(
+                    "TIME-001",
+                    "updated_at",
+                    "created_at <= updated_at",
+                    f"created_at = {created}, updated_at = {updated}",
+                )
+            )
     return found
 
 
@@ -111,5 +118,11 @@ def currency_violations(obj: Mapping[str, Any]) -> list[Violation]:
     code = obj.get("currency_code")
     if code is None or (isinstance(code, str) and code in currency_codes()):
         return []
-    return [Violation("CUR-001", "currency_code", "currency_code: a 3-letter ISO 4217 code such as USD",
-                      f"currency_code = {code!r}")]
+    return [
+        Violation(
+            "CUR-001",
+            "currency_code",
+            "currency_code: a 3-letter ISO 4217 code such as USD",
+            f"currency_code = {code!r}",
+        )
+    ]

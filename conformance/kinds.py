@@ -81,7 +81,8 @@ class _Contract:
         self.schemas: dict[str, Any] = spec["components"]["schemas"]
         self.operations: dict[str, tuple[str, str, dict[str, Any]]] = {
             op["operationId"]: (path, method, op)
-            for path, item in spec["paths"].items() for method, op in item.items()
+            for path, item in spec["paths"].items()
+            for method, op in item.items()
             if isinstance(op, dict) and "operationId" in op
         }
 
@@ -131,9 +132,15 @@ def _application(contract: _Contract, schema: str, name: str, plurals: dict[str,
     if f"{name}_id" not in fields.get("required", []):
         raise ValueError(f"{create} does not require {name}_id")
     (links,) = [f for f in fields["required"] if fields["properties"][f].get("type") == "array"]
-    return Application(operation=operation, path=contract.operations[operation][0], key=key, memo_field=f"{name}_id",
-                       links=links, target=plurals.get(links.removeprefix("linked_")),
-                       revert=_revert(contract, revert, f"{name}_id") if revert in contract.operations else None)
+    return Application(
+        operation=operation,
+        path=contract.operations[operation][0],
+        key=key,
+        memo_field=f"{name}_id",
+        links=links,
+        target=plurals.get(links.removeprefix("linked_")),
+        revert=_revert(contract, revert, f"{name}_id") if revert in contract.operations else None,
+    )
 
 
 def _revert(contract: _Contract, operation: str, memo_field: str) -> Revert:
@@ -146,8 +153,11 @@ def _revert(contract: _Contract, operation: str, memo_field: str) -> Revert:
 def read_kinds(spec: dict[str, Any]) -> tuple[Kind, ...]:
     """Every kind the contract lists (`list<Schema>s`), in the contract's order; ValueError when a part is missing."""
     contract = _Contract(spec)
-    listed = [(op_id, path) for op_id, (path, method, _) in contract.operations.items()
-              if method == "get" and op_id.startswith("list")]
+    listed = [
+        (op_id, path)
+        for op_id, (path, method, _) in contract.operations.items()
+        if method == "get" and op_id.startswith("list")
+    ]
     pages = {op_id: contract.listed(op_id) for op_id, _ in listed}
     plurals = {plural: contract.envelope_key(schema) for plural, schema in pages.values()}
     found = []
@@ -155,14 +165,20 @@ def read_kinds(spec: dict[str, Any]) -> tuple[Kind, ...]:
         plural, schema = pages[op_id]
         name = plurals[plural]
         create, update = f"create{schema}", f"update{schema}"
-        found.append(Kind(
-            name=name, schema=schema, path=path, plural=plural,
-            filterable=contract.list_fields(op_id, "filter", "x-filterable-fields"),
-            sortable=contract.list_fields(op_id, "sort", "x-sortable-fields"),
-            create_schema=contract.body(create)[1] if create in contract.operations else None,
-            update_schema=contract.body(update)[1] if update in contract.operations else None,
-            statuses=_STATUSES.get(name), application=_application(contract, schema, name, plurals),
-        ))
+        found.append(
+            Kind(
+                name=name,
+                schema=schema,
+                path=path,
+                plural=plural,
+                filterable=contract.list_fields(op_id, "filter", "x-filterable-fields"),
+                sortable=contract.list_fields(op_id, "sort", "x-sortable-fields"),
+                create_schema=contract.body(create)[1] if create in contract.operations else None,
+                update_schema=contract.body(update)[1] if update in contract.operations else None,
+                statuses=_STATUSES.get(name),
+                application=_application(contract, schema, name, plurals),
+            )
+        )
     return tuple(found)
 
 

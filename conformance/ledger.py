@@ -92,7 +92,9 @@ class Ledger:
         """Record a created invoice or a known bill."""
         self.targets[target.id] = target
 
-    def predict_application(self, memo_id: str, plan: list[tuple[str, Decimal]], currency: str | None = None) -> Prediction:
+    def predict_application(
+        self, memo_id: str, plan: list[tuple[str, Decimal]], currency: str | None = None
+    ) -> Prediction:
         """What the contract says an application of `plan` from `memo_id` must do."""
         memo = self.memos[memo_id]
         ids = [target_id for target_id, _ in plan]

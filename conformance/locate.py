@@ -44,7 +44,7 @@ def _child(node: yaml.Node, parts: list[str], at: int) -> tuple[yaml.Node, yaml.
             return node.value[int(index)], node.value[int(index)], 1
         return None
     for count in range(len(parts) - at, 0, -1):  # "paths//jobs/{id}" holds the key "/jobs/{id}"
-        entry = _entry(node, "/".join(parts[at:at + count]).replace("~1", "/").replace("~0", "~"))
+        entry = _entry(node, "/".join(parts[at : at + count]).replace("~1", "/").replace("~0", "~"))
         if entry is not None:
             return entry[0], entry[1], count
     return None
@@ -79,7 +79,7 @@ class Locator:
             for method, operation in item.value if isinstance(item, yaml.MappingNode) else []:
                 found = _value(operation, "operationId")
                 if isinstance(found, yaml.ScalarNode) and found.value == operation_id:
-                    return method.start_mark.line + 1
+                    return int(method.start_mark.line) + 1
         return None
 
     def _is_schema(self, name: str) -> bool:

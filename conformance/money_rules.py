@@ -7,10 +7,11 @@ the rules that need it. Rule IDs are those of conformance/rules.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Context, Decimal, Inexact, InvalidOperation
 from functools import reduce
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from accounting_conformance.conformance import kinds
 
@@ -107,7 +108,9 @@ def _rows(obj: Mapping[str, Any], key: str) -> list[tuple[str, Mapping[str, Any]
     return [(f"{key}[{i}].", item) for i, item in enumerate(items) if isinstance(item, Mapping)]
 
 
-def _status(rules: _Rules, rule: str, obj: Mapping[str, Any], names: tuple[str, ...], allowed: set[str], why: str) -> None:
+def _status(
+    rules: _Rules, rule: str, obj: Mapping[str, Any], names: tuple[str, ...], allowed: set[str], why: str
+) -> None:
     """A status of `names` must be one the amounts allow; other statuses (void, unknown, ...) are exempt."""
     status = obj.get("status")
     if status in names and status not in allowed:
@@ -123,14 +126,18 @@ def _memo(kind: str, obj: Mapping[str, Any]) -> list[Violation]:
     for prefix, link in _rows(obj, links_key):
         allocated = rules.amount(link, "allocated_amount", prefix)
         if allocated is not None and allocated <= 0:
-            rules.add("MONEY-001", prefix + "allocated_amount", "allocated_amount > 0", f"allocated_amount = {fmt(allocated)}")
+            rules.add(
+                "MONEY-001", prefix + "allocated_amount", "allocated_amount > 0", f"allocated_amount = {fmt(allocated)}"
+            )
         known.append(allocated)
     allocations = [a for a in known if a is not None]
     applied = _sum(allocations)
     sum_name = f"sum({links_key}[].allocated_amount)"
     if total is not None and len(allocations) == len(known):
         if applied > total:
-            rules.add("MONEY-002", links_key, f"{sum_name} <= total_amount = {fmt(total)}", f"{sum_name} = {fmt(applied)}")
+            rules.add(
+                "MONEY-002", links_key, f"{sum_name} <= total_amount = {fmt(total)}", f"{sum_name} = {fmt(applied)}"
+            )
         if remaining is not None and remaining != _EXACT.subtract(total, applied):
             expected = f"remaining_amount = {fmt(total)} - {fmt(applied)} = {fmt(_EXACT.subtract(total, applied))}"
             rules.add("MONEY-003", "remaining_amount", expected, f"remaining_amount = {fmt(remaining)}")
@@ -147,7 +154,9 @@ def _memo(kind: str, obj: Mapping[str, Any]) -> list[Violation]:
             names[1] if 0 < remaining < total else "",
             names[2] if remaining == 0 and total > 0 else "",
         } - {""}
-        _status(rules, "STATUS-001", obj, names, allowed, f"remaining_amount {fmt(remaining)} of total_amount {fmt(total)}")
+        _status(
+            rules, "STATUS-001", obj, names, allowed, f"remaining_amount {fmt(remaining)} of total_amount {fmt(total)}"
+        )
     return rules.found
 
 

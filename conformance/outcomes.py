@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import requests
@@ -29,7 +30,11 @@ _CURL = re.compile(r"(curl -[^\n]+)")
 #: What the target's side of the wire raises (schemathesis' transport, our client): no usable response, which
 #: fails the rule under test. Anything else a test raises that is not a rule failure is a bug of the suite.
 TARGET_CAUSED: tuple[type[BaseException], ...] = (
-    requests.exceptions.RequestException, httpx.HTTPError, TargetUnreachable, TimeoutError, ConnectionError,
+    requests.exceptions.RequestException,
+    httpx.HTTPError,
+    TargetUnreachable,
+    TimeoutError,
+    ConnectionError,
 )
 
 
@@ -97,20 +102,37 @@ def classify(exc: BaseException, default_rule: str, redactor: Redactor, context:
         match = _CURL.search(text)
         repro = match.group(1) if match else ""
         if isinstance(leaf, RuleViolation):
-            records.append(FailureRecord(
-                rule=leaf.rule, title=leaf.title, expected=redactor(leaf.expected), received=redactor(leaf.received),
-                detail=redactor(leaf.message), reproduction=redactor(leaf.reproduction or repro),
-                operation=leaf.operation or "",
-            ))
+            records.append(
+                FailureRecord(
+                    rule=leaf.rule,
+                    title=leaf.title,
+                    expected=redactor(leaf.expected),
+                    received=redactor(leaf.received),
+                    detail=redactor(leaf.message),
+                    reproduction=redactor(leaf.reproduction or repro),
+                    operation=leaf.operation or "",
+                )
+            )
         elif isinstance(leaf, Failure):
             rule = BUILTIN_RULES.get(type(leaf).__name__, "SCHEMA-001")
-            records.append(FailureRecord(
-                rule=rule, title=redactor(leaf.title), detail=redactor(leaf.message), reproduction=repro,
-                operation=leaf.operation or "",
-            ))
+            records.append(
+                FailureRecord(
+                    rule=rule,
+                    title=redactor(leaf.title),
+                    detail=redactor(leaf.message),
+                    reproduction=repro,
+                    operation=leaf.operation or "",
+                )
+            )
         elif isinstance(leaf, TARGET_CAUSED):
-            records.append(FailureRecord(
-                rule=default_rule, title=f"No usable response: {type(leaf).__name__}", expected="an HTTP response",
-                received=redactor(str(leaf))[:500], detail=text[:4000], reproduction=repro,
-            ))
+            records.append(
+                FailureRecord(
+                    rule=default_rule,
+                    title=f"No usable response: {type(leaf).__name__}",
+                    expected="an HTTP response",
+                    received=redactor(str(leaf))[:500],
+                    detail=text[:4000],
+                    reproduction=repro,
+                )
+            )
     return records

@@ -17,7 +17,7 @@ def supported_platforms() -> dict[str, tuple[str, ...]]:
     """operationId -> the platforms its page documents it for (ANY when the page names none)."""
     found: dict[str, tuple[str, ...]] = {}
     for item in load_spec()["paths"].values():
-        for method, operation in item.items():
+        for operation in item.values():
             if isinstance(operation, dict) and "operationId" in operation:
                 found[operation["operationId"]] = tuple(operation.get("x-supported-platforms", [ANY]))
     return found

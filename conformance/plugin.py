@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Generator
+from collections.abc import Generator
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,7 @@ MARKERS: dict[str, str] = {
     "rules": "rules(*ids): the rule IDs a conformance test covers (conformance/rules.py)",
     "phase": f"phase(name): when a conformance test runs, one of {', '.join(PHASES)}",
     "operations": "operations(*operation_ids): contract operations a test needs beyond its kind's; skipped where the "
-                  "target's platform lacks one",
+    "target's platform lacks one",
 }
 
 
@@ -97,15 +98,21 @@ class ConformancePlugin:
         result: pytest.TestReport = outcome.get_result()
         rules = [r for mark in item.iter_markers("rules") for r in mark.args]
         if result.when == "call" or (result.when == "setup" and not result.passed):
-            record = TestRecord(nodeid=item.nodeid, outcome=result.outcome, rules=rules, duration=result.duration,
-                                elapsed=time.monotonic() - self.started)
+            record = TestRecord(
+                nodeid=item.nodeid,
+                outcome=result.outcome,
+                rules=rules,
+                duration=result.duration,
+                elapsed=time.monotonic() - self.started,
+            )
             if result.skipped:
                 record.skip_reason = _skip_reason(result)
             elif result.failed and call.excinfo is not None and isinstance(call.excinfo.value, CONFIGURATION):
                 self.broken.append(f"{item.nodeid}: {call.excinfo.value}")
             elif result.failed and call.excinfo is not None:
-                record.failures = classify(call.excinfo.value, rules[0] if rules else "SCHEMA-001", self.redactor,
-                                           context=result.longreprtext)
+                record.failures = classify(
+                    call.excinfo.value, rules[0] if rules else "SCHEMA-001", self.redactor, context=result.longreprtext
+                )
                 if suite_bugs(call.excinfo.value):
                     record.suite_error = self.redactor(result.longreprtext)
                     self.suite_errors.append(f"{item.nodeid}\n{record.suite_error}")

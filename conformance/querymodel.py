@@ -12,17 +12,33 @@ Independent of any server. Where the contract is silent the model adopts, and te
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta, timezone
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.instants import EPOCH, instant_ns, ms_of
 
-__all__ = ["Condition", "DIRECTIONS", "Filter", "RESOURCE_FIELDS", "SORT_FIELDS", "expected_order", "filter_pattern",
-           "filter_timestamp", "kind_of", "matches", "operators_for", "parse_ms",
-           "quote", "sort_key", "sort_pattern", "stamp_text", "within_ms_bounds"]
+__all__ = [
+    "Condition",
+    "DIRECTIONS",
+    "Filter",
+    "RESOURCE_FIELDS",
+    "SORT_FIELDS",
+    "expected_order",
+    "filter_pattern",
+    "filter_timestamp",
+    "kind_of",
+    "matches",
+    "operators_for",
+    "parse_ms",
+    "quote",
+    "sort_key",
+    "sort_pattern",
+    "stamp_text",
+    "within_ms_bounds",
+]
 
 Kind = Literal["string", "timestamp"]
 _STAMPS = ("created_at", "updated_at", "last_synced_at")
@@ -30,19 +46,27 @@ _STAMPS = ("created_at", "updated_at", "last_synced_at")
 RESOURCE_FIELDS: dict[str, tuple[str, ...]] = {kind.name: kind.filterable for kind in kinds.KINDS if kind.filterable}
 #: The sortable fields of each kind's list (its `x-sortable-fields`).
 SORT_FIELDS: dict[str, tuple[str, ...]] = {kind.name: kind.sortable for kind in kinds.KINDS if kind.sortable}
-_KINDS: dict[str, Kind] = {**dict.fromkeys(("customer_id", "vendor_id", "document_number", "status"), "string"),
-                           **dict.fromkeys(("due_date", *_STAMPS), "timestamp")}
+_KINDS: dict[str, Kind] = {
+    **dict.fromkeys(("customer_id", "vendor_id", "document_number", "status"), "string"),
+    **dict.fromkeys(("due_date", *_STAMPS), "timestamp"),
+}
 _OPERATORS: dict[Kind, tuple[str, ...]] = {"string": ("=", "!=", "~"), "timestamp": ("=", "!=", ">=", "<=", ">", "<")}
 DIRECTIONS = ("ASC", "DESC")
 MAX_MS = 253402300799999  # 9999-12-31T23:59:59.999Z, the contract's maximum for the ms parameters
 
 _QUOTED = r'"(?:[^"\\]|\\["\\])*"'
-_STAMP = (r"[1-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
-          r"(?:T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9]))?")
+_STAMP = (
+    r"[1-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"(?:T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9]))?"
+)
 _STAMP_RE = re.compile(_STAMP)
 _COMPARE: dict[str, Callable[[int, int], bool]] = {
-    "=": lambda a, b: a == b, "!=": lambda a, b: a != b, ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
 }
 
 
@@ -71,7 +95,8 @@ def filter_pattern(kind: str) -> str:
     strings = "|".join(f for f in fields if _KINDS[f] == "string")
     stamps = "|".join(f for f in fields if _KINDS[f] == "timestamp")
     branches = ([f"(?:{strings}) ?(?:(?:=|!=) ?(?:{_QUOTED}|null)|~ ?{_QUOTED})"] if strings else []) + (
-        [f'(?:{stamps}) ?(?:=|!=|>=|<=|>|<) ?"{_STAMP}"'] if stamps else [])
+        [f'(?:{stamps}) ?(?:=|!=|>=|<=|>|<) ?"{_STAMP}"'] if stamps else []
+    )
     condition = "|".join(branches)
     return f"^(?:{condition})(?: AND (?:{condition}))*$"
 
@@ -99,7 +124,9 @@ class Condition:
     def __post_init__(self) -> None:
         kind = kind_of(self.field)
         if self.op not in _OPERATORS[kind]:
-            raise ValueError(f"operator {self.op!r} does not apply to {kind} field {self.field}; use {_OPERATORS[kind]}")
+            raise ValueError(
+                f"operator {self.op!r} does not apply to {kind} field {self.field}; use {_OPERATORS[kind]}"
+            )
         if self.value is None and (kind != "string" or self.op == "~"):
             raise ValueError(f"null only goes with = or != on a string field, not {self.field} {self.op}")
         if kind == "timestamp" and not (isinstance(self.value, str) and _STAMP_RE.fullmatch(self.value)):
@@ -208,12 +235,19 @@ def parse_ms(value: str | int) -> int:
     return int(text)
 
 
-def within_ms_bounds(obj: Mapping[str, Any], *, updated_at_min: int | None = None, updated_at_max: int | None = None,
-                     last_synced_at_min: int | None = None) -> bool:
+def within_ms_bounds(
+    obj: Mapping[str, Any],
+    *,
+    updated_at_min: int | None = None,
+    updated_at_max: int | None = None,
+    last_synced_at_min: int | None = None,
+) -> bool:
     """Whether an object lies within the deprecated bounds, all inclusive; a null field is never within one."""
     checks: Sequence[tuple[str, int | None, Callable[[int, int], bool]]] = (
-        ("updated_at", updated_at_min, _COMPARE[">="]), ("updated_at", updated_at_max, _COMPARE["<="]),
-        ("last_synced_at", last_synced_at_min, _COMPARE[">="]))
+        ("updated_at", updated_at_min, _COMPARE[">="]),
+        ("updated_at", updated_at_max, _COMPARE["<="]),
+        ("last_synced_at", last_synced_at_min, _COMPARE[">="]),
+    )
     for field, bound, holds in checks:
         if bound is not None and (obj.get(field) is None or not holds(ms_of(obj[field]), bound)):
             return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import shlex
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
@@ -46,9 +46,7 @@ class Redactor:
         return masked
 
 
-def curl(
-    method: str, url: str, headers: Mapping[str, str], body: str | None, redactor: Redactor
-) -> str:
+def curl(method: str, url: str, headers: Mapping[str, str], body: str | None, redactor: Redactor) -> str:
     """A copy-pasteable curl command for a request, secrets masked."""
     parts = ["curl", "-sS", "-X", method.upper(), shlex.quote(redactor(url))]
     for name, value in redactor.headers(headers).items():
@@ -65,9 +63,10 @@ def _quote(text: str) -> str:
     and surviving a copy from the terminal."""
     if all(ch.isprintable() or ch == " " for ch in text):
         return shlex.quote(text)
-    escaped = "".join(ch if ch.isprintable() and ch not in "\\'" else
-                      {"\\": "\\\\", "'": "\\'"}.get(ch, _escape(ord(ch)))
-                      for ch in text)
+    escaped = "".join(
+        ch if ch.isprintable() and ch not in "\\'" else {"\\": "\\\\", "'": "\\'"}.get(ch, _escape(ord(ch)))
+        for ch in text
+    )
     return f"$'{escaped}'"
 
 

@@ -58,7 +58,9 @@ class Part:
 
 def pytest_part(name: str, module: str, timeout_s: float) -> Part:
     """A pytest run of one module, quiet and without cache."""
-    return Part(name, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", module], timeout_s, is_pytest=True)
+    return Part(
+        name, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", module], timeout_s, is_pytest=True
+    )
 
 
 def outcomes(output: str) -> dict[str, int]:
@@ -75,8 +77,16 @@ def outcomes(output: str) -> dict[str, int]:
 def run(part: Part, env: dict[str, str]) -> None:
     """Run the part in its own process group; kill the group at its timeout."""
     began = time.monotonic()
-    process = subprocess.Popen(part.command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, errors="replace", start_new_session=True)
+    process = subprocess.Popen(
+        part.command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
     try:
         part.output, _ = process.communicate(timeout=part.timeout_s)
         part.returncode = process.returncode
@@ -104,15 +114,19 @@ def crash_result(part: Part, runs: list[dict[str, Any]], lost: list[str]) -> str
     if not runs or len(runs) != part.collected:
         lost.append(f"unknown: {len(runs)} of {part.collected} crash runs reported figures")
         return f"{len(runs)} of {part.collected} runs reported figures"
-    total = {key: sum(int(r[key]) for r in runs) for key in ("acknowledged", "acknowledged_applications", "in_flight",
-                                                             "lost", "inconsistent")}
+    total = {
+        key: sum(int(r[key]) for r in runs)
+        for key in ("acknowledged", "acknowledged_applications", "in_flight", "lost", "inconsistent")
+    }
     if total["lost"]:
         lost.append(f"{total['lost']} acknowledged writes after SIGKILL")
     if total["inconsistent"]:
         lost.append(f"{total['inconsistent']} objects half-applied or off balance after SIGKILL")
-    return (f"{len(runs)} SIGKILLs, {total['acknowledged']} acknowledged writes ({total['acknowledged_applications']} "
-            f"applications), {total['in_flight']} cut in flight; acknowledged writes lost {total['lost']}, "
-            f"inconsistent objects {total['inconsistent']}")
+    return (
+        f"{len(runs)} SIGKILLs, {total['acknowledged']} acknowledged writes ({total['acknowledged_applications']} "
+        f"applications), {total['in_flight']} cut in flight; acknowledged writes lost {total['lost']}, "
+        f"inconsistent objects {total['inconsistent']}"
+    )
 
 
 def load_result(part: Part, figures: dict[str, Any] | None) -> str:
@@ -120,31 +134,53 @@ def load_result(part: Part, figures: dict[str, Any] | None) -> str:
     if figures is None:
         return "no figures"
     total = figures["rows"]["total"]
-    return (f"{total['req_per_s']:.1f} req/s, p99 {total['p99_ms']:.1f} ms, error rate {total['error_rate']:.2%} "
-            f"({total['requests']} requests, {total['rejected']} expected 400s, {figures['clients']} clients, "
-            f"{figures['seconds']:g} s)")
+    return (
+        f"{total['req_per_s']:.1f} req/s, p99 {total['p99_ms']:.1f} ms, error rate {total['error_rate']:.2%} "
+        f"({total['requests']} requests, {total['rejected']} expected 400s, {figures['clients']} clients, "
+        f"{figures['seconds']:g} s)"
+    )
 
 
-def rows_of(parts: dict[str, Part], crash_runs: list[dict[str, Any]], load: dict[str, Any] | None,
-            lost: list[str]) -> list[tuple[str, str, Part]]:
+def rows_of(
+    parts: dict[str, Part], crash_runs: list[dict[str, Any]], load: dict[str, Any] | None, lost: list[str]
+) -> list[tuple[str, str, Part]]:
     """(figure, result, part) per line of the table."""
     p = parts
     if not p["persistence"].ok:
-        lost.append("a restart changed what clients read (test_persistence failed)" if p["persistence"].collected
-                    else "unknown: the restart check did not complete")
+        lost.append(
+            "a restart changed what clients read (test_persistence failed)"
+            if p["persistence"].collected
+            else "unknown: the restart check did not complete"
+        )
 
     def passed(part: Part, text: str) -> str:
         return text if part.ok else f"FAILED: {tests_passed(part)} tests passed"
 
     return [
         ("hostile-target scenarios survived", tests_passed(p["hostile"]), p["hostile"]),
-        ("secret leak checks passed", f"{tests_passed(p['secrets'])} (token, basic id/secret/base64; stdout, stderr, "
-                                      "every report)", p["secrets"]),
-        ("bad inputs answered 4xx", f"{tests_passed(p['input'])} test_http cases (never 5xx, nothing stored)", p["input"]),
-        ("concurrency", passed(p["concurrency"], "50 x 30.00 on a memo of 100.00: 3 ok / 47 OVER_APPLICATION, "
-                                                 "remaining 10.00"), p["concurrency"]),
-        ("idempotency", passed(p["concurrency"], "20 x one Idempotency-Key: 20 x 200, identical bodies, "
-                                                 "money moved once (remaining 70.00)"), p["concurrency"]),
+        (
+            "secret leak checks passed",
+            f"{tests_passed(p['secrets'])} (token, basic id/secret/base64; stdout, stderr, every report)",
+            p["secrets"],
+        ),
+        (
+            "bad inputs answered 4xx",
+            f"{tests_passed(p['input'])} test_http cases (never 5xx, nothing stored)",
+            p["input"],
+        ),
+        (
+            "concurrency",
+            passed(p["concurrency"], "50 x 30.00 on a memo of 100.00: 3 ok / 47 OVER_APPLICATION, remaining 10.00"),
+            p["concurrency"],
+        ),
+        (
+            "idempotency",
+            passed(
+                p["concurrency"],
+                "20 x one Idempotency-Key: 20 x 200, identical bodies, money moved once (remaining 70.00)",
+            ),
+            p["concurrency"],
+        ),
         ("crash runs", crash_result(p["crash"], crash_runs, lost), p["crash"]),
         ("restart", passed(p["persistence"], "every read byte for byte as before the restart"), p["persistence"]),
         ("load (mixed)", load_result(p["load"], load), p["load"]),
@@ -174,8 +210,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             "concurrency": pytest_part("concurrency", "tests/unit/server/test_concurrency.py", 120),
             "crash": pytest_part("crash", "tests/unit/server/test_crash.py", 120),
             "persistence": pytest_part("persistence", "tests/unit/server/test_persistence.py", 120),
-            "load": Part("load", [sys.executable, "-m", "accounting_conformance.reference_server.loadmix", "--seconds", str(LOAD_SECONDS),
-                                  "--clients", str(LOAD_CLIENTS), "--json", str(load_file)], LOAD_SECONDS + 90),
+            "load": Part(
+                "load",
+                [
+                    sys.executable,
+                    "-m",
+                    "accounting_conformance.reference_server.loadmix",
+                    "--seconds",
+                    str(LOAD_SECONDS),
+                    "--clients",
+                    str(LOAD_CLIENTS),
+                    "--json",
+                    str(load_file),
+                ],
+                LOAD_SECONDS + 90,
+            ),
         }
         env = {**os.environ, "RELIABILITY_FIGURES": str(crash_file)}
         for part in parts.values():
@@ -188,8 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         load = json.loads(load_file.read_text()) if load_file.exists() else None
     for part in parts.values():
         if not part.ok:
-            print(f"--- {part.name}: exit {part.returncode}, last lines ---\n"
-                  + "\n".join(part.output.splitlines()[-40:]), file=sys.stderr)
+            print(
+                f"--- {part.name}: exit {part.returncode}, last lines ---\n"
+                + "\n".join(part.output.splitlines()[-40:]),
+                file=sys.stderr,
+            )
     lost: list[str] = []
     print(table(rows_of(parts, crash_runs, load, lost), time.monotonic() - began))
     print(f"anything lost: {'; '.join(lost) if lost else 'none'}")

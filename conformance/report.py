@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from accounting_conformance.conformance.outcomes import TestRecord
 from accounting_conformance.conformance.rules import RULES
@@ -40,7 +41,9 @@ def first_failure_seconds(records: Iterable[TestRecord]) -> float | None:
     return round(min(failed), 3) if failed else None
 
 
-def summary(settings: Settings, records: list[TestRecord], exitstatus: int, states: StateLog | None = None) -> dict[str, Any]:
+def summary(
+    settings: Settings, records: list[TestRecord], exitstatus: int, states: StateLog | None = None
+) -> dict[str, Any]:
     """Everything summary.json holds."""
     counts = by_rule(records)
     statements = {rule.id: rule for rule in RULES}
@@ -56,13 +59,13 @@ def summary(settings: Settings, records: list[TestRecord], exitstatus: int, stat
                 "id": rule_id,
                 "statement": statements[rule_id].statement if rule_id in statements else "",
                 "reference": statements[rule_id].citation if rule_id in statements else "",
-                "passed": c["passed"], "failed": c["failed"], "skipped": c["skipped"],
+                "passed": c["passed"],
+                "failed": c["failed"],
+                "skipped": c["skipped"],
             }
             for rule_id, c in counts.items()
         ],
-        "failures": [
-            {"test": r.nodeid, **f.__dict__} for r in records for f in r.failures
-        ],
+        "failures": [{"test": r.nodeid, **f.__dict__} for r in records for f in r.failures],
         "skipped": [{"test": r.nodeid, "reason": r.skip_reason} for r in records if r.outcome == "skipped"],
         "suite_errors": [{"test": r.nodeid, "traceback": r.suite_error} for r in records if r.suite_error],
         "states": (states or StateLog()).asdict(),
@@ -70,8 +73,10 @@ def summary(settings: Settings, records: list[TestRecord], exitstatus: int, stat
 
 
 #: What the terminal and the reports say about a bug of the suite itself.
-SUITE_ERROR_NOTE = ("a bug of the conformance suite itself, not a finding about the target: please report it to the "
-                    "suite's maintainers with the traceback below (it is also in summary.json)")
+SUITE_ERROR_NOTE = (
+    "a bug of the conformance suite itself, not a finding about the target: please report it to the "
+    "suite's maintainers with the traceback below (it is also in summary.json)"
+)
 
 
 def verdict(records: Iterable[TestRecord], exitstatus: int) -> str:
@@ -90,11 +95,16 @@ def terminal_lines(settings: Settings, records: list[TestRecord], states: StateL
         if not sum(c.values()):
             continue
         mark = "FAIL" if c["failed"] else ("skip" if c["skipped"] and not c["passed"] else " ok ")
-        lines.append(f"  [{mark}] {rule_id:<15} {c['passed']:>3} / {c['failed']:>3} / {c['skipped']:>3}  {statements.get(rule_id, '')}")
+        lines.append(
+            f"  [{mark}] {rule_id:<15} {c['passed']:>3} / {c['failed']:>3} / {c['skipped']:>3}  {statements.get(rule_id, '')}"
+        )
     if states is not None:
         missing = states.unreached()
-        lines += ["", f"States reached: {len(STATES) - len(missing)}/{len(STATES)}"
-                  + (f"; never reached: {', '.join(missing)}" if missing else "")]
+        lines += [
+            "",
+            f"States reached: {len(STATES) - len(missing)}/{len(STATES)}"
+            + (f"; never reached: {', '.join(missing)}" if missing else ""),
+        ]
     for record in records:
         for failure in record.failures:
             lines += ["", f"FAILED {failure.rule}: {failure.title}", f"  test: {record.nodeid}"]
@@ -105,8 +115,11 @@ def terminal_lines(settings: Settings, records: list[TestRecord], states: StateL
     for record in records:
         if record.suite_error:
             lines += ["", f"SUITE ERROR in {record.nodeid}: {SUITE_ERROR_NOTE}", record.suite_error]
-    lines += ["", f"Seed: {settings.seed} (replay with SEED={settings.seed} PROFILE={settings.profile.name})",
-              f"Reports: {settings.report_dir}/junit.xml, summary.json, report.html"]
+    lines += [
+        "",
+        f"Seed: {settings.seed} (replay with SEED={settings.seed} PROFILE={settings.profile.name})",
+        f"Reports: {settings.report_dir}/junit.xml, summary.json, report.html",
+    ]
     return lines
 
 
@@ -141,13 +154,19 @@ def render_html(data: dict[str, Any]) -> str:
         ]
         if failure["expected"]:
             parts.append(f"<pre>Expected: {_e(failure['expected'])}\nReceived: {_e(failure['received'])}</pre>")
-        parts.append(f"<details open><summary>Request and response</summary><pre>{_e(failure['detail'])}</pre></details>")
+        parts.append(
+            f"<details open><summary>Request and response</summary><pre>{_e(failure['detail'])}</pre></details>"
+        )
         if failure["reproduction"]:
             parts.append(f"<p>Reproduce:</p><pre>{_e(failure['reproduction'])}</pre>")
     for error in data["suite_errors"]:
-        parts += [f"<h3 class='fail'>Suite error in <code>{_e(error['test'])}</code></h3>",
-                  f"<p>{_e(SUITE_ERROR_NOTE)}</p><pre>{_e(error['traceback'])}</pre>"]
-    parts.append("<h2>By rule</h2><table><tr><th>Rule</th><th>Statement</th><th>Passed</th><th>Failed</th><th>Skipped</th><th>Contract</th></tr>")
+        parts += [
+            f"<h3 class='fail'>Suite error in <code>{_e(error['test'])}</code></h3>",
+            f"<p>{_e(SUITE_ERROR_NOTE)}</p><pre>{_e(error['traceback'])}</pre>",
+        ]
+    parts.append(
+        "<h2>By rule</h2><table><tr><th>Rule</th><th>Statement</th><th>Passed</th><th>Failed</th><th>Skipped</th><th>Contract</th></tr>"
+    )
     for rule in data["rules"]:
         css = "fail" if rule["failed"] else "ok"
         parts.append(
@@ -156,8 +175,11 @@ def render_html(data: dict[str, Any]) -> str:
         )
     parts.append("</table>")
     if data["skipped"]:
-        parts.append("<h2>Skipped</h2><ul>" + "".join(
-            f"<li><code>{_e(s['test'])}</code>: {_e(s['reason'])}</li>" for s in data["skipped"]) + "</ul>")
+        parts.append(
+            "<h2>Skipped</h2><ul>"
+            + "".join(f"<li><code>{_e(s['test'])}</code>: {_e(s['reason'])}</li>" for s in data["skipped"])
+            + "</ul>"
+        )
     parts.append(f"<h2>Settings</h2><pre>{_e(json.dumps(data['settings'], indent=2))}</pre></body></html>")
     return "\n".join(parts)
 
@@ -165,5 +187,6 @@ def render_html(data: dict[str, Any]) -> str:
 def write_could_not_judge(report_dir: Path, reason: str, settings: dict[str, Any] | None) -> None:
     """Record a run that could not judge (exit 2), so CI keeps an artefact saying why."""
     report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "summary.json").write_text(json.dumps(
-        {"verdict": "could not judge", "reason": reason, "settings": settings}, indent=2, default=str))
+    (report_dir / "summary.json").write_text(
+        json.dumps({"verdict": "could not judge", "reason": reason, "settings": settings}, indent=2, default=str)
+    )

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import schemathesis
 from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from accounting_conformance.conformance.client import ApiClient, Exchange
 from accounting_conformance.conformance.failures import violation
@@ -25,6 +26,8 @@ class ResponseContract:
     """Validates exchanges against the contract's documented response for their operation and status."""
 
     def __init__(self, schema: schemathesis.BaseSchema) -> None:
+        if not isinstance(schema, OpenApiSchema):
+            raise TypeError(f"the contract is an OpenAPI document, got {type(schema).__name__}")
         self.schema = schema
 
     def check(self, client: ApiClient, exchange: Exchange) -> None:
@@ -35,8 +38,12 @@ class ResponseContract:
             return  # a path the contract does not have: the tests asking for it judge the status themselves
         # The body was decoded on arrival (gzip, chunks); the headers that described its transfer no longer apply.
         headers = {k: v for k, v in exchange.headers.items() if k not in _TRANSFER_HEADERS}
-        response = httpx.Response(exchange.status, headers=headers, content=exchange.text.encode(),
-                                  request=httpx.Request(exchange.method, exchange.url))
+        response = httpx.Response(
+            exchange.status,
+            headers=headers,
+            content=exchange.text.encode(),
+            request=httpx.Request(exchange.method, exchange.url),
+        )
         response.elapsed = timedelta(seconds=exchange.elapsed)
         try:
             operation.validate_response(response)

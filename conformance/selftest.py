@@ -29,14 +29,13 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Sequence
 
-from accounting_conformance.conformance import selftest_runs
+from accounting_conformance.conformance import selftest_runs, selftest_states
 from accounting_conformance.conformance import variations as variation_runs
-from accounting_conformance.conformance import selftest_states
 from accounting_conformance.conformance.selftest_runs import (
     CAUGHT,
     ERROR,
@@ -66,7 +65,7 @@ def rotation_key(kind: str) -> str:
                 return head.stdout.strip()
         except (OSError, subprocess.SubprocessError):
             pass
-    return datetime.now(timezone.utc).date().isoformat()
+    return datetime.now(UTC).date().isoformat()
 
 
 def rotate(count: int, key: str) -> list[str]:
@@ -115,23 +114,29 @@ def table(fault_runs: dict[str, dict[str, Run]], clean: list[Run], cli_clean: li
         suite, cli = runs.get("suite"), runs.get("cli")
         category = Fault.named(name).category
         line = f"{name:<{width}}  {category:<8}  "
-        line += f"{suite.verdict if suite else '':<6}  {_found(suite, 28):<28}  {_seconds(suite and suite.first_failure_seconds):>5}"
+        line += f"{suite.verdict if suite else '':<6}  {_found(suite, 28):<28}  {_seconds(suite.first_failure_seconds if suite else None):>5}"
         if compare:
-            line += f"  | {cli.verdict if cli else '':<6}  {_found(cli, 30):<30}  {_seconds(cli and cli.first_failure_seconds):>5}"
+            line += f"  | {cli.verdict if cli else '':<6}  {_found(cli, 30):<30}  {_seconds(cli.first_failure_seconds if cli else None):>5}"
         lines.append(line)
     lines.append("-" * len(head))
-    per = {c: [runs["suite"] for n, runs in fault_runs.items() if "suite" in runs and Fault.named(n).category == c]
-           for c in CATEGORIES}
-    lines.append("suite by category: " + ", ".join(f"{c} {sum(r.verdict == CAUGHT for r in rs)}/{len(rs)}"
-                                                   for c, rs in per.items() if rs))
+    per = {
+        c: [runs["suite"] for n, runs in fault_runs.items() if "suite" in runs and Fault.named(n).category == c]
+        for c in CATEGORIES
+    }
+    lines.append(
+        "suite by category: "
+        + ", ".join(f"{c} {sum(r.verdict == CAUGHT for r in rs)}/{len(rs)}" for c, rs in per.items() if rs)
+    )
     lines += _totals("suite", [r["suite"] for r in fault_runs.values() if "suite" in r], clean)
     if compare:
         lines += _totals("plain CLI", [r["cli"] for r in fault_runs.values() if "cli" in r], cli_clean)
         both = [n for n, r in fault_runs.items() if r["suite"].verdict == CAUGHT and r["cli"].verdict == CAUGHT]
         suite_only = [n for n, r in fault_runs.items() if r["suite"].verdict == CAUGHT and r["cli"].verdict != CAUGHT]
         cli_only = [n for n, r in fault_runs.items() if r["suite"].verdict != CAUGHT and r["cli"].verdict == CAUGHT]
-        lines.append(f"caught by both {len(both)}, by the suite only {len(suite_only)}, by the plain CLI only "
-                     f"{len(cli_only)}{': ' + ', '.join(cli_only) if cli_only else ''}")
+        lines.append(
+            f"caught by both {len(both)}, by the suite only {len(suite_only)}, by the plain CLI only "
+            f"{len(cli_only)}{': ' + ', '.join(cli_only) if cli_only else ''}"
+        )
     return lines
 
 
@@ -143,22 +148,28 @@ def _totals(tool: str, runs: list[Run], clean: list[Run]) -> list[str]:
     median = f"{statistics.median(times):.1f} s" if times else "-"
     false_positives = [r for r in clean if r.verdict != MISSED]
     seeds = ", ".join(str(r.seed) for r in clean)
-    line = (f"{tool}: caught {len(caught)}/{len(runs)}"
-            f"{f' ({100 * len(caught) / len(runs):.0f}%)' if runs else ''}, "
-            f"false positives {len(false_positives)}/{len(clean)} clean runs (seeds {seeds or '-'}), "
-            f"median seconds to first failure {median}")
+    line = (
+        f"{tool}: caught {len(caught)}/{len(runs)}"
+        f"{f' ({100 * len(caught) / len(runs):.0f}%)' if runs else ''}, "
+        f"false positives {len(false_positives)}/{len(clean)} clean runs (seeds {seeds or '-'}), "
+        f"median seconds to first failure {median}"
+    )
     lines = [line]
     noisy = [r for r in runs + clean if r.noise]
     if noisy:
-        lines.append(f"  {tool} flagged documented rule-400s (noise, not counted) in {len(noisy)} of "
-                     f"{len(runs) + len(clean)} runs")
+        lines.append(
+            f"  {tool} flagged documented rule-400s (noise, not counted) in {len(noisy)} of "
+            f"{len(runs) + len(clean)} runs"
+        )
     if missed:
         lines.append(f"  missed by the {tool}: {', '.join(missed)}")
     if errors:
         lines.append(f"  could not judge ({tool}): {', '.join(errors)}")
     for run in false_positives:
-        lines.append(f"  FALSE POSITIVE ({tool}, seed {run.seed}): {run.verdict} {','.join(run.found) or run.note} "
-                     f"- see {run.log}")
+        lines.append(
+            f"  FALSE POSITIVE ({tool}, seed {run.seed}): {run.verdict} {','.join(run.found) or run.note} "
+            f"- see {run.log}"
+        )
     return lines
 
 
@@ -167,30 +178,62 @@ def _totals(tool: str, runs: list[Run], clean: list[Run]) -> list[str]:
 
 def parser() -> argparse.ArgumentParser:
     """The command line."""
-    p = argparse.ArgumentParser(prog="python -m conformance.selftest", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m conformance.selftest", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--faults", help="comma-separated fault names to run (default: every fault in the catalogue)")
     p.add_argument("--rotate", type=int, metavar="N", help="run only N faults, chosen by --rotate-key (for CI)")
-    p.add_argument("--rotate-key", choices=("head", "date"), default="head",
-                   help="what the rotating choice is keyed on: git HEAD (default; the date outside git) or the UTC date")
+    p.add_argument(
+        "--rotate-key",
+        choices=("head", "date"),
+        default="head",
+        help="what the rotating choice is keyed on: git HEAD (default; the date outside git) or the UTC date",
+    )
     p.add_argument("--clean-runs", type=int, default=3, help="runs without a fault, each with its own seed (default 3)")
-    p.add_argument("--cli-clean-runs", type=int, metavar="N",
-                   help="clean runs of the plain CLI with --compare-cli (default: as many as --clean-runs)")
-    p.add_argument("--profile", choices=list(PROFILES), default="default", help="the suite's profile (default: default)")
+    p.add_argument(
+        "--cli-clean-runs",
+        type=int,
+        metavar="N",
+        help="clean runs of the plain CLI with --compare-cli (default: as many as --clean-runs)",
+    )
+    p.add_argument(
+        "--profile", choices=list(PROFILES), default="default", help="the suite's profile (default: default)"
+    )
     p.add_argument("--seed", type=int, help="seed of the fault runs and the first clean run (default: random)")
-    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="runs at once (default: 2, at most the CPUs)")
-    p.add_argument("--timeout", type=float, help="seconds before one run is stopped (default: 6 x the profile's budget + 120)")
-    p.add_argument("--compare-cli", action="store_true",
-                   help="also run each fault through the plain `schemathesis run ... --checks all`, same budget")
+    p.add_argument(
+        "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="runs at once (default: 2, at most the CPUs)"
+    )
+    p.add_argument(
+        "--timeout", type=float, help="seconds before one run is stopped (default: 6 x the profile's budget + 120)"
+    )
+    p.add_argument(
+        "--compare-cli",
+        action="store_true",
+        help="also run each fault through the plain `schemathesis run ... --checks all`, same budget",
+    )
     p.add_argument("--report-dir", default="reports/selftest", help="where selftest.json, table.txt and the runs go")
-    p.add_argument("--all-failures", action="store_true",
-                   help="run each faulty suite run to its end, to list every rule that catches the fault (default: "
-                        "stop at the first failing test; the verdict and the seconds to the first failure are the same)")
-    p.add_argument("--fail-under", type=float, default=0.0, metavar="PCT",
-                   help="exit 1 when the suite catches fewer than PCT percent of the faults run (default 0: off)")
-    p.add_argument("--variations", default="all", metavar="all|none|a,b",
-                   help="legitimate server variations to run the suite through (default all; a failure is a false alarm)")
-    p.add_argument("--list", action="store_true", help="list the faults that would run (all, --faults, --rotate) and exit")
+    p.add_argument(
+        "--all-failures",
+        action="store_true",
+        help="run each faulty suite run to its end, to list every rule that catches the fault (default: "
+        "stop at the first failing test; the verdict and the seconds to the first failure are the same)",
+    )
+    p.add_argument(
+        "--fail-under",
+        type=float,
+        default=0.0,
+        metavar="PCT",
+        help="exit 1 when the suite catches fewer than PCT percent of the faults run (default 0: off)",
+    )
+    p.add_argument(
+        "--variations",
+        default="all",
+        metavar="all|none|a,b",
+        help="legitimate server variations to run the suite through (default all; a failure is a false alarm)",
+    )
+    p.add_argument(
+        "--list", action="store_true", help="list the faults that would run (all, --faults, --rotate) and exit"
+    )
     return p
 
 
@@ -226,7 +269,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for fault in map(Fault.named, chosen):
             print(f"{fault.value:<32} {fault.category:<8} {fault.description}")
         return 0
-    if options.clean_runs < 0 or (options.cli_clean_runs or 0) < 0 or options.jobs < 1 or (options.rotate is not None and options.rotate < 1):
+    if (
+        options.clean_runs < 0
+        or (options.cli_clean_runs or 0) < 0
+        or options.jobs < 1
+        or (options.rotate is not None and options.rotate < 1)
+    ):
         print("selftest: --clean-runs and --cli-clean-runs must be >= 0, --jobs and --rotate >= 1", file=sys.stderr)
         return 2
     if options.compare_cli:
@@ -242,9 +290,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     report_dir.mkdir(parents=True, exist_ok=True)
     workroot = Path(tempfile.mkdtemp(prefix="run-", dir=report_dir))
 
-    print(f"selftest: profile {profile.name}, seed {seed}, {options.clean_runs} clean run(s), {len(varied)} variation(s), "
-          f"{len(chosen)} fault(s) ({how}){', with the plain CLI' if options.compare_cli else ''}; {options.jobs} at once; "
-          f"runs in {workroot}", flush=True)
+    print(
+        f"selftest: profile {profile.name}, seed {seed}, {options.clean_runs} clean run(s), {len(varied)} variation(s), "
+        f"{len(chosen)} fault(s) ({how}){', with the plain CLI' if options.compare_cli else ''}; {options.jobs} at once; "
+        f"runs in {workroot}",
+        flush=True,
+    )
     jobs: list[tuple[str, str | None, int]] = [("suite", None, seed + i) for i in range(options.clean_runs)]
     jobs += [("variation", name, seed) for name in varied]
     if options.compare_cli:
@@ -266,8 +317,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             assert fault is not None
             return variation_runs.run_variation(fault, run_seed, profile.name, workdir, timeout)
         if tool == "suite":
-            return run_suite(fault, run_seed, profile.name, workdir, timeout,
-                             stop_first=fault is not None and not options.all_failures)
+            return run_suite(
+                fault,
+                run_seed,
+                profile.name,
+                workdir,
+                timeout,
+                stop_first=fault is not None and not options.all_failures,
+            )
         return run_cli(fault, run_seed, profile.budget_seconds, workdir, timeout)
 
     def report(run: Run | VariationRun) -> None:
@@ -275,14 +332,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             count = len(done) + len(varied_runs) + 1
             if isinstance(run, VariationRun):
                 varied_runs.append(run)
-                print(f"[{count:>3}/{len(jobs)}] vary  {run.variation:<32} {run.verdict:<6} "
-                      f"{(','.join(run.found[:4]) or run.note or '-')[:60]:<30} wall {run.seconds:.0f} s", flush=True)
+                print(
+                    f"[{count:>3}/{len(jobs)}] vary  {run.variation:<32} {run.verdict:<6} "
+                    f"{(','.join(run.found[:4]) or run.note or '-')[:60]:<30} wall {run.seconds:.0f} s",
+                    flush=True,
+                )
                 return
             done.append(run)
             found = ",".join(run.found[:4]) or run.note or "-"
             verdict = run.verdict if run.fault else {MISSED: "passed", CAUGHT: "FAILED"}.get(run.verdict, ERROR)
-            print(f"[{count:>3}/{len(jobs)}] {run.tool:<5} {run.label:<32} {verdict:<6} {found[:60]:<30} "
-                  f"first {_seconds(run.first_failure_seconds)} s, wall {run.wall_seconds:.0f} s", flush=True)
+            print(
+                f"[{count:>3}/{len(jobs)}] {run.tool:<5} {run.label:<32} {verdict:<6} {found[:60]:<30} "
+                f"first {_seconds(run.first_failure_seconds)} s, wall {run.wall_seconds:.0f} s",
+                flush=True,
+            )
 
     started = time.monotonic()
     try:
@@ -293,8 +356,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return finish(options, profile.name, seed, how, chosen, done, varied_runs, workroot, report_dir, started)
 
 
-def finish(options: argparse.Namespace, profile: str, seed: int, how: str, chosen: list[str], done: list[Run],
-           varied_runs: list[VariationRun], workroot: Path, report_dir: Path, started: float) -> int:
+def finish(
+    options: argparse.Namespace,
+    profile: str,
+    seed: int,
+    how: str,
+    chosen: list[str],
+    done: list[Run],
+    varied_runs: list[VariationRun],
+    workroot: Path,
+    report_dir: Path,
+    started: float,
+) -> int:
     """Print and write the tables of a finished selftest; its exit code."""
     clean = sorted((r for r in done if r.tool == "suite" and r.fault is None), key=lambda r: r.seed)
     cli_clean = sorted((r for r in done if r.tool == "cli" and r.fault is None), key=lambda r: r.seed)
@@ -305,18 +378,31 @@ def finish(options: argparse.Namespace, profile: str, seed: int, how: str, chose
     lines = table(fault_runs, clean, cli_clean, options.compare_cli)
     varied_runs.sort(key=lambda r: select(options.variations).index(r.variation))
     if varied_runs:
-        lines += ["", "legitimate variations (reference server behind the variation proxy; any failure is a false alarm)"]
+        lines += [
+            "",
+            "legitimate variations (reference server behind the variation proxy; any failure is a false alarm)",
+        ]
         lines += variation_runs.table(varied_runs)
     lines += selftest_states.table(clean)
     lines.append(f"elapsed {time.monotonic() - started:.0f} s; runs and logs in {workroot}")
     print()
     print("\n".join(lines))
     (report_dir / "table.txt").write_text("\n".join(lines) + "\n")
-    (report_dir / "selftest.json").write_text(json.dumps({
-        "profile": profile, "seed": seed, "selection": how, "faults": chosen,
-        "runs": [{**asdict(r), "verdict": r.verdict} for r in sorted(done, key=lambda r: (r.tool, r.label, r.seed))],
-        "variations": [{**asdict(r), "verdict": r.verdict} for r in varied_runs],
-    }, indent=2))
+    (report_dir / "selftest.json").write_text(
+        json.dumps(
+            {
+                "profile": profile,
+                "seed": seed,
+                "selection": how,
+                "faults": chosen,
+                "runs": [
+                    {**asdict(r), "verdict": r.verdict} for r in sorted(done, key=lambda r: (r.tool, r.label, r.seed))
+                ],
+                "variations": [{**asdict(r), "verdict": r.verdict} for r in varied_runs],
+            },
+            indent=2,
+        )
+    )
 
     if any(r.verdict == ERROR for r in clean):
         print("selftest: could not judge: a clean run did not finish (see its log)", file=sys.stderr)
@@ -325,18 +411,25 @@ def finish(options: argparse.Namespace, profile: str, seed: int, how: str, chose
         print("selftest: FALSE POSITIVE: the suite failed the reference server without a fault", file=sys.stderr)
         return 1
     if any(r.verdict != variation_runs.CLEAN for r in varied_runs):
-        print("selftest: FALSE ALARM: the suite failed the reference server behind a legitimate variation", file=sys.stderr)
+        print(
+            "selftest: FALSE ALARM: the suite failed the reference server behind a legitimate variation",
+            file=sys.stderr,
+        )
         return 1
     if selftest_states.short(clean):
-        print("selftest: STATES UNREACHED: a clean run left a document state untested: "
-              + "; ".join(f"seed {seed}: {', '.join(names)}" for seed, names in selftest_states.short(clean).items()),
-              file=sys.stderr)
+        print(
+            "selftest: STATES UNREACHED: a clean run left a document state untested: "
+            + "; ".join(f"seed {seed}: {', '.join(names)}" for seed, names in selftest_states.short(clean).items()),
+            file=sys.stderr,
+        )
         return 1
     suite_runs = [r["suite"] for r in fault_runs.values() if "suite" in r]
     rate = 100 * sum(r.verdict == CAUGHT for r in suite_runs) / len(suite_runs) if suite_runs else 100.0
     if rate < options.fail_under:
-        print(f"selftest: the suite caught {rate:.0f}% of the faults, under --fail-under {options.fail_under:g}%",
-              file=sys.stderr)
+        print(
+            f"selftest: the suite caught {rate:.0f}% of the faults, under --fail-under {options.fail_under:g}%",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -13,14 +13,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import TypeVar
 
 from accounting_conformance.conformance.embedded import EmbeddedServer
-from accounting_conformance.conformance.settings import DEFAULT_TOKEN, ENV, REPO
 from accounting_conformance.conformance.resources import contract_path
+from accounting_conformance.conformance.settings import DEFAULT_TOKEN, ENV, REPO
 
 CAUGHT, MISSED, ERROR = "caught", "missed", "error"
 J = TypeVar("J")
@@ -105,8 +106,9 @@ def stop_all() -> None:
         reap(proc, grace=5.0)
 
 
-def run_process(command: list[str], cwd: Path, log: Path, timeout: float,
-                env: dict[str, str]) -> tuple[int | None, float]:
+def run_process(
+    command: list[str], cwd: Path, log: Path, timeout: float, env: dict[str, str]
+) -> tuple[int | None, float]:
     """Run a command in its own process group, output to `log`; (exit code or None on timeout, seconds)."""
     started = time.monotonic()
     log.write_bytes(b"")
@@ -150,14 +152,25 @@ def run_all(work: Callable[[J], T], jobs: Sequence[J], workers: int, done: Calla
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
-def run_suite(fault: str | None, seed: int, profile: str, workdir: Path, timeout: float, *, stop_first: bool = False) -> Run:
+def run_suite(
+    fault: str | None, seed: int, profile: str, workdir: Path, timeout: float, *, stop_first: bool = False
+) -> Run:
     """`python -m conformance` against the embedded reference server, with `fault` injected; `stop_first`
     ends the run at its first failing test (pytest -x), as a mutation tester stops once a mutant is killed."""
     run = Run("suite", fault, seed)
     report_dir = workdir / "report"
     report_dir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "accounting_conformance.conformance", "--profile", profile, "--seed", str(seed),
-               "--report-dir", str(report_dir)]
+    command = [
+        sys.executable,
+        "-m",
+        "accounting_conformance.conformance",
+        "--profile",
+        profile,
+        "--seed",
+        str(seed),
+        "--report-dir",
+        str(report_dir),
+    ]
     if fault:
         command += ["--fault", fault]
     if stop_first:
@@ -180,7 +193,9 @@ def run_suite(fault: str | None, seed: int, profile: str, workdir: Path, timeout
     if run.exit_code is None:
         run.note = f"timed out after {timeout:g} s"
     elif run.exit_code not in (0, 1):
-        reasons = [line.split("could not judge:", 1)[1].strip() for line in text.splitlines() if "could not judge:" in line]
+        reasons = [
+            line.split("could not judge:", 1)[1].strip() for line in text.splitlines() if "could not judge:" in line
+        ]
         run.note = (reasons[-1] if reasons else f"exit {run.exit_code}")[:120]
     return run
 
@@ -265,9 +280,28 @@ def run_cli(fault: str | None, seed: int, budget: int, workdir: Path, timeout: f
         # The README's plain command; --max-time gives it the suite's budget, --seed replays it, --workers 1
         # keeps within the CPU share of one run, the ndjson report says which checks failed and when, and
         # `--generation-database none` keeps runs from replaying each other's failures.
-        command = [schemathesis_command(), "run", str(SPEC), "--url", url, "--checks", "all",
-                   "--max-time", str(budget), "--seed", str(seed), "--workers", "1", "--no-color",
-                   "--generation-database", "none", "--report", "ndjson", "--report-dir", str(report_dir)]
+        command = [
+            schemathesis_command(),
+            "run",
+            str(SPEC),
+            "--url",
+            url,
+            "--checks",
+            "all",
+            "--max-time",
+            str(budget),
+            "--seed",
+            str(seed),
+            "--workers",
+            "1",
+            "--no-color",
+            "--generation-database",
+            "none",
+            "--report",
+            "ndjson",
+            "--report-dir",
+            str(report_dir),
+        ]
         env = clean_env({"ACCESS_TOKEN": DEFAULT_TOKEN})
         run.exit_code, run.wall_seconds = _run_process(command, REPO, log, timeout, env)
     finally:

@@ -28,6 +28,7 @@ def table(clean: list[Run]) -> list[str]:
         times = sum(r.states.get(name, 0) for r in finished)
         lines.append(f"  {name:<52} {runs:>3}/{len(finished)}  {times:>5}")
     missing = short(finished)
-    lines.append("every state reached in every clean run" if not missing else
-                 f"states unreached in {len(missing)} clean run(s)")
+    lines.append(
+        "every state reached in every clean run" if not missing else f"states unreached in {len(missing)} clean run(s)"
+    )
     return lines

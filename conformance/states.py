@@ -47,7 +47,9 @@ class StateLog:
 
     def memo(self, kind: str, total: object, remaining: object) -> None:
         """Record a memo's state from its (model-confirmed) total and remaining amount."""
-        self.reached(f"{kind} " + ("open" if remaining == total else "used up exactly" if not remaining else "partly applied"))
+        self.reached(
+            f"{kind} " + ("open" if remaining == total else "used up exactly" if not remaining else "partly applied")
+        )
 
     def invoice(self, total: object, due: object) -> None:
         """Record an invoice's state from its (model-confirmed) total and amount due."""

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from accounting_conformance.conformance.settings import PROFILES, REPO
 
@@ -18,8 +18,20 @@ def time_profile(profile: str, seed: int) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as reports:
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-m", "accounting_conformance.conformance", "--profile", profile, "--seed", str(seed), "--report-dir", reports],
-            cwd=REPO, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "accounting_conformance.conformance",
+                "--profile",
+                profile,
+                "--seed",
+                str(seed),
+                "--report-dir",
+                reports,
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
         )
         return time.monotonic() - started, done.returncode
 

@@ -31,14 +31,15 @@ class RetryAfterTransport:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def send(self, case: schemathesis.Case, **kwargs: Any) -> Response:
+    def send(self, case: schemathesis.Case[Any], **kwargs: Any) -> Response:
         """Send the case; while the answer is 429 and attempts remain, wait as asked and send it again."""
         for _ in range(ATTEMPTS - 1):
             response: Response = self._inner.send(case, **kwargs)
             if response.status_code != 429:
                 return response
             time.sleep(retry_after_seconds(_header(response, "retry-after")))
-        return self._inner.send(case, **kwargs)
+        last: Response = self._inner.send(case, **kwargs)
+        return last
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -51,7 +52,12 @@ def _header(response: Response, name: str) -> str | None:
 def honour_retry_after(schema: schemathesis.BaseSchema) -> schemathesis.BaseSchema:
     """The same schema object, whose transport now honours 429 + Retry-After (its class gains that one property)."""
     wrapped = RetryAfterTransport(schema.transport)
-    schema.__class__ = type(f"RetryAfter{type(schema).__name__}", (type(schema),), {
-        "transport": property(lambda self: wrapped), "__doc__": type(schema).__doc__,
-    })
+    schema.__class__ = type(
+        f"RetryAfter{type(schema).__name__}",
+        (type(schema),),
+        {
+            "transport": property(lambda self: wrapped),
+            "__doc__": type(schema).__doc__,
+        },
+    )
     return schema

@@ -16,9 +16,10 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import httpx
 
@@ -57,12 +58,24 @@ class VariationRun:
         return FALSE_ALARM if self.exit_code is not None else ERROR
 
 
-def start_proxy(upstream: str, names: Sequence[str], workdir: Path, seed: int, timeout: float = 20.0) -> tuple[Any, str]:
+def start_proxy(
+    upstream: str, names: Sequence[str], workdir: Path, seed: int, timeout: float = 20.0
+) -> tuple[Any, str]:
     """Start the variation proxy in front of `upstream` in its own process group; (process, base URL)."""
     for _attempt in (1, 2):  # a port taken between picking and binding: pick again
         port = free_port()
-        command = [sys.executable, "-m", "accounting_conformance.reference_server.variations", "--upstream", upstream, "--port", str(port),
-                   "--seed", str(seed), *[f"--variation={name}" for name in names]]
+        command = [
+            sys.executable,
+            "-m",
+            "accounting_conformance.reference_server.variations",
+            "--upstream",
+            upstream,
+            "--port",
+            str(port),
+            "--seed",
+            str(seed),
+            *[f"--variation={name}" for name in names],
+        ]
         proc = selftest_runs.spawn(command, REPO, workdir / "proxy.log", selftest_runs.clean_env())
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + timeout
@@ -87,10 +100,20 @@ def applied(proxy_log: Path) -> dict[str, int]:
 
 
 def _failures(summary: dict[str, Any]) -> list[dict[str, str]]:
-    found = [{k: str(f.get(k) or "") for k in ("test", "rule", "expected", "received", "detail")}
-             for f in summary.get("failures", [])]
-    found += [{"test": e.get("test", ""), "rule": "SUITE-ERROR", "expected": "", "received": "",
-               "detail": str(e.get("traceback", ""))[-1500:]} for e in summary.get("suite_errors", [])]
+    found = [
+        {k: str(f.get(k) or "") for k in ("test", "rule", "expected", "received", "detail")}
+        for f in summary.get("failures", [])
+    ]
+    found += [
+        {
+            "test": e.get("test", ""),
+            "rule": "SUITE-ERROR",
+            "expected": "",
+            "received": "",
+            "detail": str(e.get("traceback", ""))[-1500:],
+        }
+        for e in summary.get("suite_errors", [])
+    ]
     return found
 
 
@@ -104,11 +127,27 @@ def run_variation(name: str, seed: int, profile: str, workdir: Path, timeout: fl
     try:
         upstream = server.start()
         proxy, url = start_proxy(upstream, [name], workdir, seed)
-        command = [sys.executable, "-m", "accounting_conformance.conformance", "--target", url, "--access-token", DEFAULT_TOKEN,
-                   "--fixtures", str(DEFAULT_FIXTURES), "--profile", profile, "--seed", str(seed),
-                   "--report-dir", str(report_dir)]
+        command = [
+            sys.executable,
+            "-m",
+            "accounting_conformance.conformance",
+            "--target",
+            url,
+            "--access-token",
+            DEFAULT_TOKEN,
+            "--fixtures",
+            str(DEFAULT_FIXTURES),
+            "--profile",
+            profile,
+            "--seed",
+            str(seed),
+            "--report-dir",
+            str(report_dir),
+        ]
         # cwd = the run's own directory: its own .hypothesis example database
-        run.exit_code, run.seconds = selftest_runs.run_process(command, workdir, log, timeout, selftest_runs.clean_env())
+        run.exit_code, run.seconds = selftest_runs.run_process(
+            command, workdir, log, timeout, selftest_runs.clean_env()
+        )
     except RuntimeError as exc:
         run.note = str(exc).splitlines()[0][:120]
         return run
@@ -128,7 +167,9 @@ def run_variation(name: str, seed: int, profile: str, workdir: Path, timeout: fl
         run.note = f"timed out after {timeout:g} s"
     elif run.exit_code not in (0, 1):
         text = log.read_text(errors="replace") if log.is_file() else ""
-        reasons = [line.split("could not judge:", 1)[1].strip() for line in text.splitlines() if "could not judge:" in line]
+        reasons = [
+            line.split("could not judge:", 1)[1].strip() for line in text.splitlines() if "could not judge:" in line
+        ]
         run.note = (reasons[-1] if reasons else f"exit {run.exit_code}")[:160]
     return run
 
@@ -140,19 +181,25 @@ def _cut(text: str, width: int) -> str:
 def table(runs: Sequence[VariationRun]) -> list[str]:
     """One line per variation, the details of every false alarm, and the totals line."""
     width = max([len("variation")] + [len(r.variation) for r in runs])
-    head = (f"{'variation':<{width}}  {'citation':<44}  {'exit':>4}  {'verdict':<11}  {'false alarms (rules)':<34}  "
-            f"{'secs':>5}  {'applied':>7}")
+    head = (
+        f"{'variation':<{width}}  {'citation':<44}  {'exit':>4}  {'verdict':<11}  {'false alarms (rules)':<34}  "
+        f"{'secs':>5}  {'applied':>7}"
+    )
     lines = [head, "-" * len(head)]
     for run in runs:
         alarms = ",".join(run.found) or run.note or "-"
         exit_text = "-" if run.exit_code is None else str(run.exit_code)
-        lines.append(f"{run.variation:<{width}}  {_cut(catalogue.by_name(run.variation).citation, 44):<44}  "
-                     f"{exit_text:>4}  {run.verdict:<11}  {_cut(alarms, 34):<34}  {run.seconds:>5.1f}  "
-                     f"{'-' if run.applied is None else run.applied:>7}")
+        lines.append(
+            f"{run.variation:<{width}}  {_cut(catalogue.by_name(run.variation).citation, 44):<44}  "
+            f"{exit_text:>4}  {run.verdict:<11}  {_cut(alarms, 34):<34}  {run.seconds:>5.1f}  "
+            f"{'-' if run.applied is None else run.applied:>7}"
+        )
     lines.append("-" * len(head))
     alarmed = [r for r in runs if r.verdict != CLEAN]
     for run in alarmed:
-        lines.append(f"{run.verdict} {run.variation} (exit {run.exit_code}{', ' + run.note if run.note else ''}) - log {run.log}")
+        lines.append(
+            f"{run.verdict} {run.variation} (exit {run.exit_code}{', ' + run.note if run.note else ''}) - log {run.log}"
+        )
         for failure in run.failures[:12]:
             lines.append(f"  {failure['rule']}  {failure['test']}")
             if failure["expected"]:
@@ -162,39 +209,59 @@ def table(runs: Sequence[VariationRun]) -> list[str]:
                 lines.append(f"    {_cut(' '.join(failure['detail'].split()), 300)}")
         if len(run.failures) > 12:
             lines.append(f"  ... and {len(run.failures) - 12} more failures (see variations.json)")
-    lines.append(f"variations run {len(runs)}, false alarms {len(alarmed)}"
-                 + (f" ({', '.join(r.variation for r in alarmed)})" if alarmed else ""))
+    lines.append(
+        f"variations run {len(runs)}, false alarms {len(alarmed)}"
+        + (f" ({', '.join(r.variation for r in alarmed)})" if alarmed else "")
+    )
     harness = [r.variation for r in runs if r.verdict == ERROR]
     if harness:
-        lines.append(f"  of which the harness failed (timeout, proxy start or proxy bug; not the suite's fault): {', '.join(harness)}")
+        lines.append(
+            f"  of which the harness failed (timeout, proxy start or proxy bug; not the suite's fault): {', '.join(harness)}"
+        )
     unused = [r.variation for r in runs if r.applied == 0]
     if unused:
-        lines.append(f"  never applied (the run did not exercise them; a clean verdict proves little): {', '.join(unused)}")
+        lines.append(
+            f"  never applied (the run did not exercise them; a clean verdict proves little): {', '.join(unused)}"
+        )
     return lines
 
 
 def parser() -> argparse.ArgumentParser:
     """The command line."""
-    p = argparse.ArgumentParser(prog="python -m conformance.variations", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m conformance.variations",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--variations", help="all (default), none, or comma-separated variation names")
     p.add_argument("--profile", choices=list(PROFILES), default="quick", help="the suite's profile (default: quick)")
     p.add_argument("--seed", type=int, help="seed of every run (default: random)")
-    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="runs at once (default: 2, at most the CPUs)")
-    p.add_argument("--timeout", type=float, help="seconds before one run is stopped (default: 6 x the profile's budget + 120)")
-    p.add_argument("--report-dir", default="reports/variations", help="where variations.json, table.txt and the runs go")
+    p.add_argument(
+        "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="runs at once (default: 2, at most the CPUs)"
+    )
+    p.add_argument(
+        "--timeout", type=float, help="seconds before one run is stopped (default: 6 x the profile's budget + 120)"
+    )
+    p.add_argument(
+        "--report-dir", default="reports/variations", help="where variations.json, table.txt and the runs go"
+    )
     p.add_argument("--list", action="store_true", help="list the variations with their citations and exit")
     return p
 
 
-def run_all(names: Sequence[str], profile: str, seed: int, jobs: int, workroot: Path, timeout: float) -> list[VariationRun]:
+def run_all(
+    names: Sequence[str], profile: str, seed: int, jobs: int, workroot: Path, timeout: float
+) -> list[VariationRun]:
     """Run the variations, `jobs` at once, printing each as it ends; in catalogue order."""
     done: list[VariationRun] = []
 
     def report(run: VariationRun) -> None:
         done.append(run)
-        print(f"[{len(done):>3}/{len(names)}] variation {run.variation:<28} {run.verdict:<11} "
-              f"{_cut(','.join(run.found) or run.note or '-', 50):<50} {run.seconds:.0f} s", flush=True)
+        print(
+            f"[{len(done):>3}/{len(names)}] variation {run.variation:<28} {run.verdict:<11} "
+            f"{_cut(','.join(run.found) or run.note or '-', 50):<50} {run.seconds:.0f} s",
+            flush=True,
+        )
 
     selftest_runs.run_all(lambda n: run_variation(n, seed, profile, workroot / n, timeout), names, jobs, report)
     return sorted(done, key=lambda r: list(names).index(r.variation))
@@ -219,21 +286,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     report_dir = Path(options.report_dir).resolve()
     report_dir.mkdir(parents=True, exist_ok=True)
     workroot = Path(tempfile.mkdtemp(prefix="run-", dir=report_dir))
-    print(f"variations: profile {profile.name}, seed {seed}, {len(names)} variation(s), {options.jobs} at once; "
-          f"runs in {workroot}", flush=True)
+    print(
+        f"variations: profile {profile.name}, seed {seed}, {len(names)} variation(s), {options.jobs} at once; "
+        f"runs in {workroot}",
+        flush=True,
+    )
     started = time.monotonic()
     try:
-        runs = run_all(names, profile.name, seed, options.jobs, workroot, options.timeout or 6 * profile.budget_seconds + 120)
+        runs = run_all(
+            names, profile.name, seed, options.jobs, workroot, options.timeout or 6 * profile.budget_seconds + 120
+        )
     except KeyboardInterrupt:
         print("variations: interrupted; every process started was stopped", file=sys.stderr)
         return 2
     lines = table(runs) + [f"elapsed {time.monotonic() - started:.0f} s; runs and logs in {workroot}"]
     print("\n" + "\n".join(lines))
     (report_dir / "table.txt").write_text("\n".join(lines) + "\n")
-    (report_dir / "variations.json").write_text(json.dumps({
-        "profile": profile.name, "seed": seed,
-        "runs": [{**asdict(r), "verdict": r.verdict, "citation": catalogue.by_name(r.variation).citation} for r in runs],
-    }, indent=2))
+    (report_dir / "variations.json").write_text(
+        json.dumps(
+            {
+                "profile": profile.name,
+                "seed": seed,
+                "runs": [
+                    {**asdict(r), "verdict": r.verdict, "citation": catalogue.by_name(r.variation).citation}
+                    for r in runs
+                ],
+            },
+            indent=2,
+        )
+    )
     return 0 if all(r.verdict == CLEAN for r in runs) else 1
 
 

@@ -42,10 +42,16 @@ class Settings:
 JSON_WHITESPACE = b" \t\n\r"  # RFC 8259 section 2; bytes.strip() would also drop \x0b and \x0c
 
 
-def _json(status: int, body: Any, headers: dict[str, str], background: BackgroundTask | None = None, *,
-          faults: Faults) -> Response:
-    return Response(money.dumps(body, faults=faults), status_code=status, media_type="application/json", headers=headers,
-                    background=background)
+def _json(
+    status: int, body: Any, headers: dict[str, str], background: BackgroundTask | None = None, *, faults: Faults
+) -> Response:
+    return Response(
+        money.dumps(body, faults=faults),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+        background=background,
+    )
 
 
 class Api:
@@ -56,8 +62,10 @@ class Api:
         self.contract = contract
         self.faults = faults
         self.service = Service(db, faults)
-        self.routes = [(method, template, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"))
-                       for method, template in contract.operations]
+        self.routes = [
+            (method, template, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"))
+            for method, template in contract.operations
+        ]
 
     async def __call__(self, request: Request) -> Response:
         """Answer one request; every answer carries X-Rutter-Request-ID and bad input never reaches a 500."""
@@ -122,25 +130,41 @@ class Api:
             return status, result, {}, None
         return self._write(request, call, handler, raw)
 
-    def _write(self, request: Request, call: Call, handler: Callable[[Service, Call], tuple[int, Any]],
-               raw: bytes) -> tuple[int, Any, dict[str, str], BackgroundTask | None]:
+    def _write(
+        self, request: Request, call: Call, handler: Callable[[Service, Call], tuple[int, Any]], raw: bytes
+    ) -> tuple[int, Any, dict[str, str], BackgroundTask | None]:
         key = request.headers.get("idempotency-key")
         faults = self.faults
         endpoint = ENDPOINTS[call.operation_id]
-        if (Fault.IDEMPOTENCY_KEY_IGNORED in faults
-                or (request.method == "PATCH" and Fault.IDEMPOTENCY_IGNORED_ON_PATCH in faults)
-                or (isinstance(endpoint.resource, Application) and Fault.IDEMPOTENCY_IGNORED_ON_APPLICATIONS in faults)
-                or (endpoint.resource is CUSTOMER_REFUND and endpoint.verb == "create"
-                    and Fault.IDEMPOTENCY_IGNORED_ON_REFUNDS in faults)):
+        if (
+            Fault.IDEMPOTENCY_KEY_IGNORED in faults
+            or (request.method == "PATCH" and Fault.IDEMPOTENCY_IGNORED_ON_PATCH in faults)
+            or (isinstance(endpoint.resource, Application) and Fault.IDEMPOTENCY_IGNORED_ON_APPLICATIONS in faults)
+            or (
+                endpoint.resource is CUSTOMER_REFUND
+                and endpoint.verb == "create"
+                and Fault.IDEMPOTENCY_IGNORED_ON_REFUNDS in faults
+            )
+        ):
             key = None
         mode = call.body.get("response_mode")
         job_id = str(uuid.uuid4())
-        job_request = {"method": request.method, "url": request.url.path, "body_json": money.dumps(call.body, faults=faults),
-                       "idempotency_key": key}
-        fingerprint = hashlib.sha256(b"|".join([
-            request.method.encode(), request.url.path.encode(),
-            str(sorted((k, v) for k, v in request.query_params.items() if k != "access_token")).encode(), raw,
-        ])).hexdigest()
+        job_request = {
+            "method": request.method,
+            "url": request.url.path,
+            "body_json": money.dumps(call.body, faults=faults),
+            "idempotency_key": key,
+        }
+        fingerprint = hashlib.sha256(
+            b"|".join(
+                [
+                    request.method.encode(),
+                    request.url.path.encode(),
+                    str(sorted((k, v) for k, v in request.query_params.items() if k != "access_token")).encode(),
+                    raw,
+                ]
+            )
+        ).hexdigest()
         with self.db.write() as conn:  # the key check, the write and the stored outcome are one transaction
             if key:
                 stored = records.get_idempotent(conn, call.connection["id"], key)
@@ -156,26 +180,43 @@ class Api:
                     self.service.get(endpoint.resource, call.path["id"])
                 job = {"id": job_id, "status": "pending", "request": job_request}
                 records.save_job(conn, job, timestamps.now_ms())
-                status, body = 200, {"async_response": {"id": job_id, "response_url": f"{JOB.path}/{job_id}", "status": "pending"}}
+                status, body = (
+                    200,
+                    {"async_response": {"id": job_id, "response_url": f"{JOB.path}/{job_id}", "status": "pending"}},
+                )
                 task = BackgroundTask(self._run_job, job, call, handler)
             else:
                 status, body = handler(self.service, call)
-                records.save_job(conn, {"id": job_id, "status": "success", "request": job_request,
-                                        "response": {"http_status": status, "body_json": money.dumps(body, faults=faults)}},
-                                 timestamps.now_ms())
+                records.save_job(
+                    conn,
+                    {
+                        "id": job_id,
+                        "status": "success",
+                        "request": job_request,
+                        "response": {"http_status": status, "body_json": money.dumps(body, faults=faults)},
+                    },
+                    timestamps.now_ms(),
+                )
                 task = None
             headers = {"X-Rutter-Job-ID": job_id}
             if key:
-                records.put_idempotent(conn, call.connection["id"], key, fingerprint,
-                                       {"status": status, "body_json": money.dumps(body, faults=faults), "headers": headers},
-                                       timestamps.now_ms())
+                records.put_idempotent(
+                    conn,
+                    call.connection["id"],
+                    key,
+                    fingerprint,
+                    {"status": status, "body_json": money.dumps(body, faults=faults), "headers": headers},
+                    timestamps.now_ms(),
+                )
             return status, body, headers, task
 
     def _run_job(self, job: dict[str, Any], call: Call, handler: Callable[[Service, Call], tuple[int, Any]]) -> None:
         try:
             status, body = handler(self.service, call)
             done = "done" if Fault.JOB_STATUS_DONE in self.faults else "success"
-            job.update(status=done, response={"http_status": status, "body_json": money.dumps(body, faults=self.faults)})
+            job.update(
+                status=done, response={"http_status": status, "body_json": money.dumps(body, faults=self.faults)}
+            )
         except ApiError as exc:
             failed = money.dumps(exc.body(self.faults), faults=self.faults)
             job.update(status="failure", response={"http_status": exc.status, "body_json": failed})

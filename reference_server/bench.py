@@ -56,8 +56,14 @@ def free_port() -> int:
 
 def invoice_body() -> dict[str, Any]:
     """A small valid invoice create."""
-    return {INVOICE.kind: {"customer_id": CUSTOMER, "currency_code": "USD", "document_number": f"BENCH-{uuid.uuid4().hex}",
-                        "line_items": [{"description": "bench line", "total_amount": "125.50"}]}}
+    return {
+        INVOICE.kind: {
+            "customer_id": CUSTOMER,
+            "currency_code": "USD",
+            "document_number": f"BENCH-{uuid.uuid4().hex}",
+            "line_items": [{"description": "bench line", "total_amount": "125.50"}],
+        }
+    }
 
 
 def start_server(db: Path, log: Path, deadline_s: float = 30.0) -> tuple[subprocess.Popen[bytes], str]:
@@ -65,8 +71,22 @@ def start_server(db: Path, log: Path, deadline_s: float = 30.0) -> tuple[subproc
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "accounting_conformance.reference_server", "--host", HOST, "--port", str(port),
-                                    "--db", str(db)], cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "accounting_conformance.reference_server",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--db",
+                str(db),
+            ],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -98,6 +118,7 @@ def client(base_url: str) -> httpx.Client:
 
 def seed(base_url: str, count: int, workers: int) -> list[str]:
     """Create `count` invoices; their ids."""
+
     def create(_: int) -> str:
         response = http.post(INVOICE.path, json=invoice_body())
         response.raise_for_status()
@@ -152,8 +173,10 @@ def table(results: Sequence[Result]) -> str:
     lines = [f"{'operation':<10} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"]
     for r in results:
         rate = r.requests / r.elapsed if r.elapsed > 0 else 0.0
-        lines.append(f"{r.operation:<10} {r.requests:>9} {rate:>9.1f} {percentile(r.latencies, 50) * 1000:>8.2f} "
-                     f"{percentile(r.latencies, 99) * 1000:>8.2f} {r.errors:>7}")
+        lines.append(
+            f"{r.operation:<10} {r.requests:>9} {rate:>9.1f} {percentile(r.latencies, 50) * 1000:>8.2f} "
+            f"{percentile(r.latencies, 99) * 1000:>8.2f} {r.errors:>7}"
+        )
     return "\n".join(lines)
 
 
@@ -163,13 +186,16 @@ def _positive(kind: type[int] | type[float], upper: float) -> Callable[[str], An
         if not 0 < value <= upper:
             raise argparse.ArgumentTypeError(f"must be greater than 0 and at most {upper}")
         return value
+
     return parse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse options, start the server, seed it, run the three loads and print the table."""
     parser = argparse.ArgumentParser(prog="reference_server.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=_positive(float, 600), default=5.0, help="duration of each operation (default 5)")
+    parser.add_argument(
+        "--seconds", type=_positive(float, 600), default=5.0, help="duration of each operation (default 5)"
+    )
     parser.add_argument("--clients", type=_positive(int, 256), default=4, help="client threads (default 4)")
     parser.add_argument("--invoices", type=_positive(int, 10_000), default=200, help="invoices to seed (default 200)")
     options = parser.parse_args(argv)
@@ -182,9 +208,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ("list", lambda http, rng: http.get(INVOICE.path, params={"limit": "50"})),
                 ("create", lambda http, rng: http.post(INVOICE.path, json=invoice_body())),
             ]
-            print(f"reference server bench: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-                  f"{options.clients} clients, {options.seconds:g} s per operation, {len(ids)} invoices seeded, "
-                  f"server {base_url} (SQLite file, WAL)", flush=True)
+            print(
+                f"reference server bench: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+                f"{options.clients} clients, {options.seconds:g} s per operation, {len(ids)} invoices seeded, "
+                f"server {base_url} (SQLite file, WAL)",
+                flush=True,
+            )
             results = [run_load(base_url, name, op, options.seconds, options.clients) for name, op in operations]
         finally:
             stop_server(process)

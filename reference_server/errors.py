@@ -36,14 +36,22 @@ def not_found(what: str, key: str) -> ApiError:
 
 def unauthorized() -> ApiError:
     """401: no connection for this access_token."""
-    return ApiError(401, "CONNECTION_ERROR", "INVALID_CREDENTIALS",
-                    "The access_token query parameter is missing or does not name a connection.")
+    return ApiError(
+        401,
+        "CONNECTION_ERROR",
+        "INVALID_CREDENTIALS",
+        "The access_token query parameter is missing or does not name a connection.",
+    )
 
 
 def conflict() -> ApiError:
     """409: an Idempotency-Key reused with a different request."""
-    return ApiError(409, "INVALID_REQUEST", "IDEMPOTENCY_KEY_REUSED",
-                    "This Idempotency-Key was already used with a different request; use a new key.")
+    return ApiError(
+        409,
+        "INVALID_REQUEST",
+        "IDEMPOTENCY_KEY_REUSED",
+        "This Idempotency-Key was already used with a different request; use a new key.",
+    )
 
 
 def too_large(limit: int) -> ApiError:
@@ -53,4 +61,6 @@ def too_large(limit: int) -> ApiError:
 
 def internal() -> ApiError:
     """500: a fault of ours; the message leaks nothing."""
-    return ApiError(500, "RUTTER_ERROR", "INTERNAL_ERROR", "An unexpected error occurred; the write may or may not have happened.")
+    return ApiError(
+        500, "RUTTER_ERROR", "INTERNAL_ERROR", "An unexpected error occurred; the write may or may not have happened."
+    )

@@ -69,27 +69,35 @@ STRING: /"(?:[^"\\]|\\.)*"/s
 %ignore WS
 """
 _PARSER = Lark(_GRAMMAR, parser="lalr", lexer="contextual")
-_EXPECTED = {"FIELD": "a field name", "OP": "an operator", "STRING": "a double-quoted value",
-             "NULL": "null", "AND": "AND", "$END": "the end of the filter"}
+_EXPECTED = {
+    "FIELD": "a field name",
+    "OP": "an operator",
+    "STRING": "a double-quoted value",
+    "NULL": "null",
+    "AND": "AND",
+    "$END": "the end of the filter",
+}
 
 
 def _syntax_error(text: str, exc: UnexpectedInput) -> QueryError:
     """Translate a lark error into a QueryError naming the problem and its position."""
     if isinstance(exc, UnexpectedCharacters):
-        pos = exc.pos_in_stream
+        pos = exc.pos_in_stream or 0
         if text[pos] == '"':
             return QueryError(UNTERMINATED_STRING, f"unterminated string starting at position {pos}", pos)
         if "OP" in exc.allowed and not (text[pos].isalnum() or text[pos] == "_"):
-            return QueryError(UNKNOWN_OPERATOR, f"unknown operator at position {pos}; use one of "
-                              f"{' '.join(OPERATORS)}", pos)
+            return QueryError(
+                UNKNOWN_OPERATOR, f"unknown operator at position {pos}; use one of {' '.join(OPERATORS)}", pos
+            )
         return QueryError(INVALID_FILTER, f"unexpected character {text[pos]!r} at position {pos}", pos)
     if isinstance(exc, UnexpectedToken):
         token: Token = exc.token
         pos = len(text) if token.type == "$END" else int(token.start_pos or 0)
         found = "the end of the filter" if token.type == "$END" else repr(str(token))
         if "OP" in exc.expected:
-            return QueryError(UNKNOWN_OPERATOR, f"expected an operator ({' '.join(OPERATORS)}) at position "
-                              f"{pos}, found {found}", pos)
+            return QueryError(
+                UNKNOWN_OPERATOR, f"expected an operator ({' '.join(OPERATORS)}) at position {pos}, found {found}", pos
+            )
         wanted = " or ".join(sorted(_EXPECTED.get(name, name) for name in exc.expected))
         return QueryError(INVALID_FILTER, f"expected {wanted} at position {pos}, found {found}", pos)
     return QueryError(INVALID_FILTER, f"malformed filter: {exc}")  # pragma: no cover - other lark errors
@@ -104,8 +112,9 @@ def _unescape(token: Token) -> str:
             nxt = body[i + 1]
             if nxt not in '"\\':
                 pos = int(token.start_pos or 0) + 1 + i
-                raise QueryError(INVALID_ESCAPE, f"invalid escape \\{nxt} at position {pos}; only \\\" and "
-                                 "\\\\ are allowed", pos)
+                raise QueryError(
+                    INVALID_ESCAPE, f'invalid escape \\{nxt} at position {pos}; only \\" and \\\\ are allowed', pos
+                )
             char, i = nxt, i + 1
         out.append(char)
         i += 1
@@ -119,16 +128,24 @@ def _condition(resource: Document, node: Tree[Token], faults: Faults) -> Conditi
     fields, name, op = resource.fields, str(field_tok), str(op_tok)
     pos, op_pos, value_pos = (int(t.start_pos or 0) for t in (field_tok, op_tok, value_tok))
     if name not in fields:
-        raise QueryError(UNKNOWN_FIELD, f"{name!r} at position {pos} is not a filterable field of "
-                         f"{resource.plural}; use one of {', '.join(fields)}", pos)
+        raise QueryError(
+            UNKNOWN_FIELD,
+            f"{name!r} at position {pos} is not a filterable field of "
+            f"{resource.plural}; use one of {', '.join(fields)}",
+            pos,
+        )
     if op not in OPERATORS:
-        raise QueryError(UNKNOWN_OPERATOR, f"unknown operator {op!r} at position {op_pos}; use one of "
-                         f"{' '.join(OPERATORS)}", op_pos)
+        raise QueryError(
+            UNKNOWN_OPERATOR, f"unknown operator {op!r} at position {op_pos}; use one of {' '.join(OPERATORS)}", op_pos
+        )
     field = fields[name]
     allowed = _TEXT_OPERATORS if field.kind == "text" else _INSTANT_OPERATORS
     if op not in allowed:
-        raise QueryError(UNSUPPORTED_OPERATOR, f"operator {op} at position {op_pos} does not apply to "
-                         f"{name}; use one of {' '.join(allowed)}", op_pos)
+        raise QueryError(
+            UNSUPPORTED_OPERATOR,
+            f"operator {op} at position {op_pos} does not apply to {name}; use one of {' '.join(allowed)}",
+            op_pos,
+        )
     if value_tok.type == "NULL":
         if op not in ("=", "!="):
             raise QueryError(INVALID_VALUE, f"null at position {value_pos} only goes with = or !=", value_pos)

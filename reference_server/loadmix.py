@@ -66,8 +66,14 @@ class Pools:
 
 def document(resource: Document, total: str) -> dict[str, Any]:
     """The body of an invoice or invoice credit memo create of `total` for the seeded customer, in USD."""
-    return {resource.kind: {"customer_id": CUSTOMER, "currency_code": "USD", "document_number": f"MIX-{uuid.uuid4().hex}",
-                   "line_items": [{"description": "loadmix line", "total_amount": total}]}}
+    return {
+        resource.kind: {
+            "customer_id": CUSTOMER,
+            "currency_code": "USD",
+            "document_number": f"MIX-{uuid.uuid4().hex}",
+            "line_items": [{"description": "loadmix line", "total_amount": total}],
+        }
+    }
 
 
 def cents(rng: random.Random, high: int) -> str:
@@ -82,14 +88,26 @@ def request(http: httpx.Client, operation: str, pools: Pools, rng: random.Random
         return http.get(rng.choice([INVOICE.path, INVOICE_CREDIT_MEMO.path]), params={"limit": "50"})
     if operation == "fetch":
         memo_id, invoice_id = pools.pick(rng)
-        return http.get(f"{INVOICE.path}/{invoice_id}" if rng.random() < 0.5 else f"{INVOICE_CREDIT_MEMO.path}/{memo_id}")
+        return http.get(
+            f"{INVOICE.path}/{invoice_id}" if rng.random() < 0.5 else f"{INVOICE_CREDIT_MEMO.path}/{memo_id}"
+        )
     if operation == "apply":
         memo_id, invoice_id = pools.pick(rng)
         shares = INVOICE_CREDIT_MEMO.settled()
-        return http.post(INVOICE_CREDIT.path, json={INVOICE_CREDIT.kind: {
-            INVOICE_CREDIT.memo_id: memo_id, shares.links: [{"id": invoice_id, shares.amount: cents(rng, 1000)}]}})
-    resource, pool, total = ((INVOICE, pools.invoices, "500.00") if operation == "create_invoice"
-                             else (INVOICE_CREDIT_MEMO, pools.memos, "20.00"))
+        return http.post(
+            INVOICE_CREDIT.path,
+            json={
+                INVOICE_CREDIT.kind: {
+                    INVOICE_CREDIT.memo_id: memo_id,
+                    shares.links: [{"id": invoice_id, shares.amount: cents(rng, 1000)}],
+                }
+            },
+        )
+    resource, pool, total = (
+        (INVOICE, pools.invoices, "500.00")
+        if operation == "create_invoice"
+        else (INVOICE_CREDIT_MEMO, pools.memos, "20.00")
+    )
     response = http.post(resource.path, json=document(resource, total))
     if response.status_code == 200:
         with pools.lock:
@@ -163,40 +181,54 @@ def summary(tallies: dict[str, Tally], elapsed: float) -> dict[str, dict[str, fl
     for name, tally in [*tallies.items(), ("total", total)]:
         ordered = sorted(tally.latencies)
         figures = {k: v for k, v in asdict(tally).items() if k != "latencies"}
-        rows[name] = {**figures, "req_per_s": tally.requests / elapsed if elapsed > 0 else 0.0,
-                      "p50_ms": percentile(ordered, 50) * 1000, "p99_ms": percentile(ordered, 99) * 1000,
-                      "error_rate": tally.errors / tally.requests if tally.requests else 0.0}
+        rows[name] = {
+            **figures,
+            "req_per_s": tally.requests / elapsed if elapsed > 0 else 0.0,
+            "p50_ms": percentile(ordered, 50) * 1000,
+            "p99_ms": percentile(ordered, 99) * 1000,
+            "error_rate": tally.errors / tally.requests if tally.requests else 0.0,
+        }
     return rows
 
 
 def table(rows: dict[str, dict[str, float]]) -> str:
     """The summary as a fixed-width table."""
-    lines = [f"{'operation':<15} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ok':>6} {'rejected':>8} "
-             f"{'errors':>6} {'error %':>7} {'other':>5}"]
+    lines = [
+        f"{'operation':<15} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ok':>6} {'rejected':>8} "
+        f"{'errors':>6} {'error %':>7} {'other':>5}"
+    ]
     for name, r in rows.items():
-        lines.append(f"{name:<15} {r['requests']:>8} {r['req_per_s']:>8.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
-                     f"{r['ok']:>6} {r['rejected']:>8} {r['errors']:>6} {r['error_rate'] * 100:>7.2f} {r['unexpected']:>5}")
+        lines.append(
+            f"{name:<15} {r['requests']:>8} {r['req_per_s']:>8.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+            f"{r['ok']:>6} {r['rejected']:>8} {r['errors']:>6} {r['error_rate'] * 100:>7.2f} {r['unexpected']:>5}"
+        )
     return "\n".join(lines)
 
 
 def seed_pools(base_url: str) -> Pools:
     """Create the first memos and invoices."""
     with client(base_url) as http:
+
         def create(resource: Document, total: str) -> str:
             response = http.post(resource.path, json=document(resource, total))
             response.raise_for_status()
             return str(response.json()[resource.kind]["id"])
-        return Pools([create(INVOICE_CREDIT_MEMO, "20.00") for _ in range(SEED_DOCUMENTS)],
-                     [create(INVOICE, "500.00") for _ in range(SEED_DOCUMENTS)])
+
+        return Pools(
+            [create(INVOICE_CREDIT_MEMO, "20.00") for _ in range(SEED_DOCUMENTS)],
+            [create(INVOICE, "500.00") for _ in range(SEED_DOCUMENTS)],
+        )
 
 
 def positive(kind: Callable[[str], float], upper: float) -> Callable[[str], float]:
     """An argparse type: a number greater than 0 and at most `upper`."""
+
     def parse(text: str) -> float:
         value = kind(text)
         if not 0 < value <= upper:
             raise argparse.ArgumentTypeError(f"must be greater than 0 and at most {upper:g}")
         return value
+
     return parse
 
 
@@ -212,14 +244,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         process, base_url = start_server(Path(tmp) / "loadmix.db", Path(tmp) / "server.log")
         try:
             pools = seed_pools(base_url)
-            print(f"reference server loadmix: {options.clients} clients, {options.seconds:g} s, mix "
-                  + ", ".join(f"{k} {v}%" for k, v in WEIGHTS.items()) + f", server {base_url}", flush=True)
+            print(
+                f"reference server loadmix: {options.clients} clients, {options.seconds:g} s, mix "
+                + ", ".join(f"{k} {v}%" for k, v in WEIGHTS.items())
+                + f", server {base_url}",
+                flush=True,
+            )
             rows = summary(*run_mix(base_url, pools, options.seconds, options.clients, options.seed))
         finally:
             stop_server(process)
     print(table(rows))
     if options.json is not None:
-        options.json.write_text(json.dumps({"seconds": options.seconds, "clients": options.clients, "rows": rows}, indent=1))
+        options.json.write_text(
+            json.dumps({"seconds": options.seconds, "clients": options.clients, "rows": rows}, indent=1)
+        )
     return 1 if rows["total"]["errors"] or rows["total"]["unexpected"] else 0
 
 

@@ -21,10 +21,19 @@ import yaml
 from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
 
 __all__ = [
-    "AMOUNT_OUT_OF_RANGE", "INVALID_AMOUNT", "INVALID_CURRENCY",
-    "ISO_4217_CODES", "MAX_ABS_AMOUNT", "MoneyError",
-    "check_range", "dumps", "format_amount", "loads",
-    "parse_amount", "to_json_number", "validate_currency",
+    "AMOUNT_OUT_OF_RANGE",
+    "INVALID_AMOUNT",
+    "INVALID_CURRENCY",
+    "ISO_4217_CODES",
+    "MAX_ABS_AMOUNT",
+    "MoneyError",
+    "check_range",
+    "dumps",
+    "format_amount",
+    "loads",
+    "parse_amount",
+    "to_json_number",
+    "validate_currency",
 ]
 
 INVALID_AMOUNT = "INVALID_AMOUNT"
@@ -47,6 +56,7 @@ _CURRENCY_SHAPE = re.compile(r"[A-Z]{3}")
 ISO_4217_CODES: frozenset[str] = frozenset(
     yaml.safe_load(SPEC_PATH.read_text())["components"]["schemas"]["CurrencyCodeEnum"]["enum"]
 )
+
 
 class MoneyError(ValueError):
     """An amount or currency a request may not carry; `code` is a stable machine-readable name."""
@@ -95,9 +105,7 @@ def parse_amount(value: object, *, faults: Faults = NO_FAULTS) -> Decimal:
         raise MoneyError(INVALID_AMOUNT, f"amount must be a number or decimal string, not {value!r}")
     if isinstance(value, str):
         if len(value) > _MAX_TEXT_LENGTH or not _DECIMAL_TEXT.fullmatch(value):
-            raise MoneyError(
-                INVALID_AMOUNT, f"amount {value[:_MAX_TEXT_LENGTH]!r} is not a plain decimal like \"14.34\""
-            )
+            raise MoneyError(INVALID_AMOUNT, f'amount {value[:_MAX_TEXT_LENGTH]!r} is not a plain decimal like "14.34"')
         amount = Decimal(value)
     elif isinstance(value, int):
         amount = Decimal(value)

@@ -24,8 +24,21 @@ from accounting_conformance.reference_server.filters import Condition, QueryErro
 from accounting_conformance.reference_server.resources import Document
 from accounting_conformance.reference_server.store import Database
 
-__all__ = ["Cursor", "ListQuery", "Page", "QueryError", "Sort", "build_sql", "decode_cursor",
-           "encode_cursor", "list_page", "parse_limit", "parse_list_query", "parse_millis", "parse_sort"]
+__all__ = [
+    "Cursor",
+    "ListQuery",
+    "Page",
+    "QueryError",
+    "Sort",
+    "build_sql",
+    "decode_cursor",
+    "encode_cursor",
+    "list_page",
+    "parse_limit",
+    "parse_list_query",
+    "parse_millis",
+    "parse_sort",
+]
 
 INVALID_SORT = "INVALID_SORT"
 INVALID_CURSOR = "INVALID_CURSOR"
@@ -40,8 +53,11 @@ _MAC_BYTES = 16
 _MAX_CURSOR_LENGTH = 4096
 _CURSOR_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 _DIGITS = re.compile(r"[0-9]{1,15}")
-_DEPRECATED = {"updated_at_min": ("updated_at_ms", ">="), "updated_at_max": ("updated_at_ms", "<="),
-               "last_synced_at_min": ("last_synced_at_ms", ">=")}
+_DEPRECATED = {
+    "updated_at_min": ("updated_at_ms", ">="),
+    "updated_at_max": ("updated_at_ms", "<="),
+    "last_synced_at_min": ("last_synced_at_ms", ">="),
+}
 
 
 @dataclass(frozen=True)
@@ -94,7 +110,7 @@ def parse_sort(resource: Document, text: str | None, *, faults: Faults = NO_FAUL
     parts = text.split()
     direction = parts[1].upper() if len(parts) == 2 else "ASC"
     if len(parts) > 2 or direction not in ("ASC", "DESC"):
-        raise QueryError(INVALID_SORT, f"sort {text!r} must be \"<field>\" or \"<field> ASC|DESC\"")
+        raise QueryError(INVALID_SORT, f'sort {text!r} must be "<field>" or "<field> ASC|DESC"')
     if parts[0] not in fields:
         raise QueryError(INVALID_SORT, f"cannot sort {resource.plural} by {parts[0]!r}; use one of {', '.join(fields)}")
     descending = direction == "DESC"
@@ -130,8 +146,18 @@ def _mac(payload: bytes, secret: bytes) -> bytes:
 
 def encode_cursor(cursor: Cursor, secret: bytes = DEFAULT_SECRET) -> str:
     """An opaque urlsafe-base64 token for a cursor."""
-    payload = json.dumps([1, cursor.sort_field, cursor.descending, cursor.last_value, cursor.last_id,
-                          cursor.filter_hash, cursor.snapshot_ms], separators=(",", ":")).encode()
+    payload = json.dumps(
+        [
+            1,
+            cursor.sort_field,
+            cursor.descending,
+            cursor.last_value,
+            cursor.last_id,
+            cursor.filter_hash,
+            cursor.snapshot_ms,
+        ],
+        separators=(",", ":"),
+    ).encode()
     return base64.urlsafe_b64encode(_mac(payload, secret) + payload).rstrip(b"=").decode("ascii")
 
 
@@ -154,25 +180,37 @@ def decode_cursor(token: str, secret: bytes = DEFAULT_SECRET, *, faults: Faults 
         version, field, descending, value, last_id, filter_hash, snapshot = json.loads(payload)
     except (ValueError, TypeError):
         raise bad from None
-    if (version != 1 or not isinstance(field, str) or not isinstance(descending, bool)
-            or not isinstance(last_id, str) or not isinstance(filter_hash, str)
-            or not isinstance(snapshot, int) or isinstance(snapshot, bool)):
+    if (
+        version != 1
+        or not isinstance(field, str)
+        or not isinstance(descending, bool)
+        or not isinstance(last_id, str)
+        or not isinstance(filter_hash, str)
+        or not isinstance(snapshot, int)
+        or isinstance(snapshot, bool)
+    ):
         raise bad
     return Cursor(field, descending, value, last_id, filter_hash, snapshot)
 
 
-def _filter_hash(resource: Document, conditions: tuple[Condition, ...], bounds: tuple[tuple[str, str, int], ...]) -> str:
+def _filter_hash(
+    resource: Document, conditions: tuple[Condition, ...], bounds: tuple[tuple[str, str, int], ...]
+) -> str:
     """A digest of what a list selects (resource, normalised conditions, deprecated bounds)."""
     canon = [resource.plural, [[c.field, c.op, c.value] for c in conditions], [list(b) for b in bounds]]
     return hashlib.sha256(json.dumps(canon, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
-def parse_list_query(resource: Document, params: Mapping[str, str | None], secret: bytes = DEFAULT_SECRET, *,
-                     faults: Faults = NO_FAULTS) -> ListQuery:
+def parse_list_query(
+    resource: Document, params: Mapping[str, str | None], secret: bytes = DEFAULT_SECRET, *, faults: Faults = NO_FAULTS
+) -> ListQuery:
     """Validate the list parameters (filter, sort, limit, cursor, deprecated bounds) for a resource."""
     conditions = parse_filter(resource, params.get("filter"), faults=faults)
-    bounds = tuple((column, op, ms) for name, (column, op) in _DEPRECATED.items()
-                   if (ms := parse_millis(name, params.get(name))) is not None)
+    bounds = tuple(
+        (column, op, ms)
+        for name, (column, op) in _DEPRECATED.items()
+        if (ms := parse_millis(name, params.get(name))) is not None
+    )
     if Fault.UPDATED_AT_MIN_IGNORED in faults:
         bounds = ()
     sort = parse_sort(resource, params.get("sort"), faults=faults)
@@ -182,8 +220,10 @@ def parse_list_query(resource: Document, params: Mapping[str, str | None], secre
     cursor = None if token is None else decode_cursor(token, secret, faults=faults)
     if cursor is not None:
         if (cursor.sort_field, cursor.descending) != (sort.field, sort.descending) or cursor.filter_hash != digest:
-            raise QueryError(INVALID_CURSOR, "cursor was issued for another filter or sort; repeat the "
-                             "original filter and sort with it")
+            raise QueryError(
+                INVALID_CURSOR,
+                "cursor was issued for another filter or sort; repeat the original filter and sort with it",
+            )
         kind = resource.fields[sort.field].kind
         if not (cursor.last_value is None or isinstance(cursor.last_value, int if kind == "instant" else str)):
             raise QueryError(INVALID_CURSOR, "cursor does not match this sort field")
@@ -223,8 +263,10 @@ def build_sql(query: ListQuery, snapshot_ms: int, *, faults: Faults = NO_FAULTS)
     order = "DESC" if query.sort.descending else "ASC"
     column = query.sort.column
     args.append(query.limit + 1)
-    return (f"SELECT id, {column} AS sort_value, body FROM {query.resource.table} WHERE {' AND '.join(where)} "
-            f"ORDER BY {column} {order}, id {order} LIMIT ?"), args
+    return (
+        f"SELECT id, {column} AS sort_value, body FROM {query.resource.table} WHERE {' AND '.join(where)} "
+        f"ORDER BY {column} {order}, id {order} LIMIT ?"
+    ), args
 
 
 def list_page(db: Database, query: ListQuery, secret: bytes = DEFAULT_SECRET, *, faults: Faults = NO_FAULTS) -> Page:
@@ -240,6 +282,7 @@ def list_page(db: Database, query: ListQuery, secret: bytes = DEFAULT_SECRET, *,
     if len(rows) <= query.limit:
         return Page(items, None)
     last = rows[0] if Fault.CURSOR_FROM_FIRST_ROW in faults else rows[query.limit - 1]
-    cursor = Cursor(query.sort.field, query.sort.descending, last["sort_value"], last["id"],
-                    query.filter_hash, snapshot)
+    cursor = Cursor(
+        query.sort.field, query.sort.descending, last["sort_value"], last["id"], query.filter_hash, snapshot
+    )
     return Page(items, encode_cursor(cursor, secret))

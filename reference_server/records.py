@@ -40,17 +40,29 @@ def _table(resource: Document) -> str:
 
 def _index_row(doc: Mapping[str, Any], faults: Faults) -> tuple[Any, ...]:
     """The indexed scalar columns of a document, instants as epoch milliseconds."""
+
     def instant(key: str) -> int | None:
         """The field as epoch milliseconds, or None when absent."""
         value = doc.get(key)
         return None if value is None else timestamps.parse_ms(value, faults=faults)
+
     updated = instant("updated_at")
     synced = instant("last_synced_at")
-    return (doc.get("customer_id"), doc.get("vendor_id"), doc.get("document_number"), doc.get("status"),
-            instant("due_date"), instant("created_at"), updated, updated if synced is None else synced)
+    return (
+        doc.get("customer_id"),
+        doc.get("vendor_id"),
+        doc.get("document_number"),
+        doc.get("status"),
+        instant("due_date"),
+        instant("created_at"),
+        updated,
+        updated if synced is None else synced,
+    )
 
 
-def save_document(conn: sqlite3.Connection, resource: Document, doc: Mapping[str, Any], *, faults: Faults = NO_FAULTS) -> None:
+def save_document(
+    conn: sqlite3.Connection, resource: Document, doc: Mapping[str, Any], *, faults: Faults = NO_FAULTS
+) -> None:
     """Insert or update a document by id (needs id, platform_id, created_at, updated_at)."""
     if Fault.UNICODE_MEMO_500 in faults:
         (doc.get("memo") or "").encode("latin-1")  # the platform's legacy memo column is Latin-1
@@ -91,8 +103,11 @@ def next_stamp(conn: sqlite3.Connection, resource: Document, previous_ms: int | 
 
 def next_number(conn: sqlite3.Connection, name: str) -> int:
     """The next value (1, 2, ...) of a named counter, e.g. for document numbers and platform ids."""
-    row = conn.execute("INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT(name) "
-                       "DO UPDATE SET value = value + 1 RETURNING value", (name,)).fetchone()
+    row = conn.execute(
+        "INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT(name) "
+        "DO UPDATE SET value = value + 1 RETURNING value",
+        (name,),
+    ).fetchone()
     return int(row[0])
 
 
@@ -121,25 +136,33 @@ def get_connection(conn: sqlite3.Connection, access_token: str, *, faults: Fault
     return None if row is None else {"id": row[0], "orgId": row[1], "platform": row[2]}
 
 
-def record_application(conn: sqlite3.Connection, application: Application, memo_id: str, target_id: str,
-                       amount: Decimal, at_ms: int) -> str:
+def record_application(
+    conn: sqlite3.Connection, application: Application, memo_id: str, target_id: str, amount: Decimal, at_ms: int
+) -> str:
     """Log one applied share, under the kind of its target ("invoice" or "bill"); returns the log entry's id."""
     entry_id = str(uuid.uuid4())
-    conn.execute("INSERT INTO applications VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                 (entry_id, application.target.kind, memo_id, target_id, money.format_amount(amount), at_ms))
+    conn.execute(
+        "INSERT INTO applications VALUES (?, ?, ?, ?, ?, ?, NULL)",
+        (entry_id, application.target.kind, memo_id, target_id, money.format_amount(amount), at_ms),
+    )
     return entry_id
 
 
 def mark_reverted(conn: sqlite3.Connection, memo_id: str, target_id: str, at_ms: int) -> int:
     """Mark the live applications of memo to target as reverted; returns how many."""
-    return conn.execute("UPDATE applications SET reverted_at_ms = ? WHERE memo_id = ? AND target_id = ? "
-                        "AND reverted_at_ms IS NULL", (at_ms, memo_id, target_id)).rowcount
+    return conn.execute(
+        "UPDATE applications SET reverted_at_ms = ? WHERE memo_id = ? AND target_id = ? AND reverted_at_ms IS NULL",
+        (at_ms, memo_id, target_id),
+    ).rowcount
 
 
 def save_job(conn: sqlite3.Connection, job: Mapping[str, Any], created_at_ms: int) -> None:
     """Insert or replace a job ({id, status, request, response?})."""
-    conn.execute(f"INSERT INTO {JOB.table} VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET status = excluded.status, "
-                 "body = excluded.body", (job["id"], job["status"], created_at_ms, dump_json(job)))
+    conn.execute(
+        f"INSERT INTO {JOB.table} VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET status = excluded.status, "
+        "body = excluded.body",
+        (job["id"], job["status"], created_at_ms, dump_json(job)),
+    )
 
 
 def get_job(conn: sqlite3.Connection, job_id: str) -> dict[str, Any] | None:
@@ -150,13 +173,17 @@ def get_job(conn: sqlite3.Connection, job_id: str) -> dict[str, Any] | None:
 
 def get_idempotent(conn: sqlite3.Connection, scope: str, key: str) -> tuple[str, dict[str, Any]] | None:
     """The (request fingerprint, stored response) for an Idempotency-Key in a scope, or None."""
-    row = conn.execute("SELECT fingerprint, response FROM idempotency_keys WHERE scope = ? AND key = ?",
-                       (scope, key)).fetchone()
+    row = conn.execute(
+        "SELECT fingerprint, response FROM idempotency_keys WHERE scope = ? AND key = ?", (scope, key)
+    ).fetchone()
     return None if row is None else (row[0], dict(json.loads(row[1])))
 
 
-def put_idempotent(conn: sqlite3.Connection, scope: str, key: str, fingerprint: str,
-                   response: Mapping[str, Any], at_ms: int) -> None:
+def put_idempotent(
+    conn: sqlite3.Connection, scope: str, key: str, fingerprint: str, response: Mapping[str, Any], at_ms: int
+) -> None:
     """Store the first accepted outcome for an Idempotency-Key (an existing one is kept)."""
-    conn.execute("INSERT OR IGNORE INTO idempotency_keys VALUES (?, ?, ?, ?, ?)",
-                 (scope, key, fingerprint, dump_json(response), at_ms))
+    conn.execute(
+        "INSERT OR IGNORE INTO idempotency_keys VALUES (?, ?, ?, ?, ?)",
+        (scope, key, fingerprint, dump_json(response), at_ms),
+    )

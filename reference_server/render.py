@@ -27,8 +27,9 @@ def _number(value: Any) -> Any:
     return None if value is None else Decimal(str(value))
 
 
-def render(resource: Document, doc: Mapping[str, Any], *, expand: bool = False,
-           faults: Faults = NO_FAULTS) -> dict[str, Any]:
+def render(
+    resource: Document, doc: Mapping[str, Any], *, expand: bool = False, faults: Faults = NO_FAULTS
+) -> dict[str, Any]:
     """The object as the API answers it; `platform_data` only with expand=platform_data."""
     numeric = resource.numeric
     if resource is INVOICE_CREDIT_MEMO and Fault.ICM_AMOUNTS_AS_NUMBERS in faults:
@@ -36,8 +37,11 @@ def render(resource: Document, doc: Mapping[str, Any], *, expand: bool = False,
     if resource is BILL_CREDIT_MEMO and Fault.BCM_AMOUNTS_AS_STRINGS in faults:
         numeric = False
     out = dict(doc)
-    if (resource is BILL_CREDIT_MEMO and Fault.BCM_REMAINING_NULL in faults
-            and not out.get(BILL_CREDIT_MEMO.settled().links)):
+    if (
+        resource is BILL_CREDIT_MEMO
+        and Fault.BCM_REMAINING_NULL in faults
+        and not out.get(BILL_CREDIT_MEMO.settled().links)
+    ):
         out["remaining_amount"] = None  # only materialised by the first application
     if Fault.TIMESTAMPS_NAIVE in faults:
         for field in ("created_at", "updated_at", "last_synced_at", "issue_date", "allocated_at"):
@@ -67,4 +71,3 @@ def render(resource: Document, doc: Mapping[str, Any], *, expand: bool = False,
         key, amount_key = resource.balance.links, resource.balance.amount
         out[key] = [{**link, amount_key: _amount(link[amount_key], numeric, faults)} for link in out.get(key) or []]
     return out
-

@@ -103,8 +103,10 @@ class Document(Resource):
     @cached_property
     def fields(self) -> Mapping[str, Field]:
         """Filterable (and sortable) fields: text fields in same-named columns, instants in `<name>_ms` columns."""
-        return {**{name: Field(name, "text") for name in self.text_fields},
-                **{name: Field(f"{name}_ms", "instant") for name in self.instant_fields}}
+        return {
+            **{name: Field(name, "text") for name in self.text_fields},
+            **{name: Field(f"{name}_ms", "instant") for name in self.instant_fields},
+        }
 
     def settled(self) -> Balance:
         """Its balance; a document without one is a bug of the caller."""
@@ -128,31 +130,57 @@ class Application(Resource):
 
 
 INVOICE_CREDIT_MEMO = Document(
-    kind="invoice_credit_memo", verbs=("list", "create", "get", "update", "delete"), side="customer",
-    amounts=("remaining_amount", "total_amount"), numeric=False, text_fields=("customer_id", "document_number"),
+    kind="invoice_credit_memo",
+    verbs=("list", "create", "get", "update", "delete"),
+    side="customer",
+    amounts=("remaining_amount", "total_amount"),
+    numeric=False,
+    text_fields=("customer_id", "document_number"),
     balance=Balance("linked_invoices", "allocated_amount", "remaining_amount", ledger.invoice_credit_memo_status),
-    platform_path="credit_memos")
+    platform_path="credit_memos",
+)
 BILL_CREDIT_MEMO = Document(
-    kind="bill_credit_memo", verbs=("list", "create", "get", "update", "delete"), side="vendor",
-    amounts=("remaining_amount", "total_amount"), numeric=True, text_fields=("vendor_id", "document_number"),
+    kind="bill_credit_memo",
+    verbs=("list", "create", "get", "update", "delete"),
+    side="vendor",
+    amounts=("remaining_amount", "total_amount"),
+    numeric=True,
+    text_fields=("vendor_id", "document_number"),
     balance=Balance("linked_bills", "allocated_amount", "remaining_amount", ledger.bill_credit_memo_status),
-    platform_path="vendor_credits")
+    platform_path="vendor_credits",
+)
 INVOICE = Document(
-    kind="invoice", verbs=("list", "create", "get", "update"), side="customer",
-    amounts=("amount_due", "sub_total", "tax_amount", "total_amount", "total_discount"), numeric=False,
-    text_fields=("customer_id", "document_number", "status"), instant_fields=("due_date", *STAMPS),
-    balance=Balance("linked_payments", "amount", "amount_due", ledger.invoice_status))
+    kind="invoice",
+    verbs=("list", "create", "get", "update"),
+    side="customer",
+    amounts=("amount_due", "sub_total", "tax_amount", "total_amount", "total_discount"),
+    numeric=False,
+    text_fields=("customer_id", "document_number", "status"),
+    instant_fields=("due_date", *STAMPS),
+    balance=Balance("linked_payments", "amount", "amount_due", ledger.invoice_status),
+)
 CUSTOMER_REFUND = Document(
-    kind="customer_refund", verbs=("list", "create", "get"), side="customer",
-    amounts=("total_amount", "discount_amount", "tax_amount"), numeric=True, text_fields=(),
-    platform_path="customer_refunds")
+    kind="customer_refund",
+    verbs=("list", "create", "get"),
+    side="customer",
+    amounts=("total_amount", "discount_amount", "tax_amount"),
+    numeric=True,
+    text_fields=(),
+    platform_path="customer_refunds",
+)
 DOCUMENTS = (INVOICE_CREDIT_MEMO, BILL_CREDIT_MEMO, INVOICE, CUSTOMER_REFUND)
 
 BILL = Resource(kind="bill")  # seeded reference data, not an API resource: the target of bill credit applications
-INVOICE_CREDIT = Application(kind="invoice_credit_application", verbs=("create",), memo=INVOICE_CREDIT_MEMO,
-                             target=INVOICE)
-BILL_CREDIT = Application(kind="bill_credit_application", verbs=("create", "revert"), memo=BILL_CREDIT_MEMO,
-                          target=BILL, revert="bill_credit_unapplication")
+INVOICE_CREDIT = Application(
+    kind="invoice_credit_application", verbs=("create",), memo=INVOICE_CREDIT_MEMO, target=INVOICE
+)
+BILL_CREDIT = Application(
+    kind="bill_credit_application",
+    verbs=("create", "revert"),
+    memo=BILL_CREDIT_MEMO,
+    target=BILL,
+    revert="bill_credit_unapplication",
+)
 APPLICATIONS = (INVOICE_CREDIT, BILL_CREDIT)
 JOB = Resource(kind="job", root="", verbs=("get",))
 
@@ -167,5 +195,6 @@ class Endpoint:
 
 ENDPOINTS: Mapping[str, Endpoint] = {
     resource.operation_id(verb): Endpoint(resource, verb)
-    for resource in (*DOCUMENTS, *APPLICATIONS, JOB) for verb in resource.verbs
+    for resource in (*DOCUMENTS, *APPLICATIONS, JOB)
+    for verb in resource.verbs
 }

@@ -65,8 +65,10 @@ class Service:
     def get(self, resource: Document, key: str, *, by_platform_id: bool = False) -> dict[str, Any]:
         """One document by id or platform id."""
         with self.db.read() as conn:
-            if Fault.UNKNOWN_ID_PLACEHOLDER in self.faults and records.get_document(
-                    conn, resource, key, by_platform_id=by_platform_id) is None:
+            if (
+                Fault.UNKNOWN_ID_PLACEHOLDER in self.faults
+                and records.get_document(conn, resource, key, by_platform_id=by_platform_id) is None
+            ):
                 # "not synced yet": a stub instead of 404
                 return {"id": key, "platform_id": key, "line_items": [], "status": None}
             return self._load(conn, resource, key, by_platform_id)
@@ -84,9 +86,14 @@ class Service:
         with self.db.write() as conn:
             number = 10_000_000 + records.next_number(conn, f"platform:{resource.kind}")
             try:
-                doc = documents.new_document(resource, attrs, platform_number=number, now_ms=records.next_stamp(conn, resource),
-                                             default_account=self.receivable if resource is INVOICE else None,
-                                             faults=self.faults)
+                doc = documents.new_document(
+                    resource,
+                    attrs,
+                    platform_number=number,
+                    now_ms=records.next_stamp(conn, resource),
+                    default_account=self.receivable if resource is INVOICE else None,
+                    faults=self.faults,
+                )
             except (ledger.RuleViolation, money.MoneyError) as exc:
                 raise _rule(exc) from None
             records.save_document(conn, resource, doc, faults=self.faults)
@@ -98,8 +105,9 @@ class Service:
             doc = self._load(conn, resource, key)
             previous = timestamps.parse_ms(doc["updated_at"], faults=self.faults)
             try:
-                updated = documents.update_document(resource, doc, attrs, now_ms=records.next_stamp(conn, resource, previous),
-                                                    faults=self.faults)
+                updated = documents.update_document(
+                    resource, doc, attrs, now_ms=records.next_stamp(conn, resource, previous), faults=self.faults
+                )
             except (ledger.RuleViolation, money.MoneyError) as exc:
                 raise _rule(exc) from None
             if Fault.UPDATE_NOT_PERSISTED not in self.faults:
@@ -133,19 +141,29 @@ class Service:
             for invoice_id, _ in plan:
                 if invoice_id not in invoices:
                     invoices[invoice_id] = self._load(conn, INVOICE, invoice_id)
-            targets = {i: ledger.Balance(i, d.get(INVOICE.party), d.get("currency_code"), self._dec(d[payments.open_field]))
-                       for i, d in invoices.items()}
+            targets = {
+                i: ledger.Balance(i, d.get(INVOICE.party), d.get("currency_code"), self._dec(d[payments.open_field]))
+                for i, d in invoices.items()
+            }
             self._check(memo, INVOICE_CREDIT_MEMO, plan, targets, request)
             now_ms = records.next_stamp(conn, INVOICE, records.next_stamp(conn, INVOICE_CREDIT_MEMO))
             now = documents.stamp(now_ms)
             for index, (invoice_id, amount) in enumerate(plan):
                 memo[shares.links] = totals.add_link(
-                    memo[shares.links], {"id": invoice_id}, shares.amount, amount, faults=self.faults)
+                    memo[shares.links], {"id": invoice_id}, shares.amount, amount, faults=self.faults
+                )
                 invoice = invoices[invoice_id]
-                payment_type = "INVOICE_PAYMENT" if Fault.LINKED_PAYMENT_WRONG_TYPE in self.faults else "INVOICE_CREDIT_MEMO"
+                payment_type = (
+                    "INVOICE_PAYMENT" if Fault.LINKED_PAYMENT_WRONG_TYPE in self.faults else "INVOICE_CREDIT_MEMO"
+                )
                 invoice[payments.links] = totals.add_link(
-                    invoice[payments.links], {"id": memo["id"], "type": payment_type}, payments.amount, amount,
-                    {"date": now}, faults=self.faults)
+                    invoice[payments.links],
+                    {"id": memo["id"], "type": payment_type},
+                    payments.amount,
+                    amount,
+                    {"date": now},
+                    faults=self.faults,
+                )
                 if Fault.AMOUNT_DUE_NOT_LOWERED not in self.faults:
                     documents.refresh(INVOICE, invoice, faults=self.faults)
                 invoice["updated_at"] = invoice["last_synced_at"] = now
@@ -170,27 +188,47 @@ class Service:
                 if bill is None:
                     raise not_found(BILL.word, bill_id)
                 bills[bill_id] = bill
-            targets = {i: ledger.Balance(i, b["vendor_id"], b["currency_code"], self._dec(b["amount_due"]))
-                       for i, b in bills.items()}
+            targets = {
+                i: ledger.Balance(i, b["vendor_id"], b["currency_code"], self._dec(b["amount_due"]))
+                for i, b in bills.items()
+            }
             self._check(memo, BILL_CREDIT_MEMO, plan, targets, request)
             now_ms = records.next_stamp(conn, BILL_CREDIT_MEMO)
             now = documents.stamp(now_ms)
             for bill_id, amount in plan:
-                memo[shares.links] = totals.add_link(memo[shares.links], {"id": bill_id}, shares.amount, amount,
-                                                     {"allocated_date": now}, faults=self.faults)
+                memo[shares.links] = totals.add_link(
+                    memo[shares.links],
+                    {"id": bill_id},
+                    shares.amount,
+                    amount,
+                    {"allocated_date": now},
+                    faults=self.faults,
+                )
                 records.set_bill_amount_due(conn, bill_id, targets[bill_id].open_amount - amount)
                 records.record_application(conn, BILL_CREDIT, memo["id"], bill_id, amount, now_ms)
             documents.refresh(BILL_CREDIT_MEMO, memo, faults=self.faults)
             memo["updated_at"] = memo["last_synced_at"] = now
             records.save_document(conn, BILL_CREDIT_MEMO, memo, faults=self.faults)
 
-    def _check(self, memo: Mapping[str, Any], memos: Document, plan: Sequence[tuple[str, Decimal]],
-               targets: Mapping[str, ledger.Balance], request: Mapping[str, Any]) -> None:
+    def _check(
+        self,
+        memo: Mapping[str, Any],
+        memos: Document,
+        plan: Sequence[tuple[str, Decimal]],
+        targets: Mapping[str, ledger.Balance],
+        request: Mapping[str, Any],
+    ) -> None:
         party, remaining = memos.party, memos.settled().open_field
         balance = ledger.Balance(memo["id"], memo.get(party), memo.get("currency_code"), self._dec(memo[remaining]))
         violation = ledger.check_application(
-            balance, [ledger.Allocation(t, a) for t, a in plan], targets, memos.side,
-            currency_code=request.get("currency_code"), party_id=request.get(party), faults=self.faults)
+            balance,
+            [ledger.Allocation(t, a) for t, a in plan],
+            targets,
+            memos.side,
+            currency_code=request.get("currency_code"),
+            party_id=request.get(party),
+            faults=self.faults,
+        )
         if violation is not None:
             raise invalid(violation.code, violation.message)
 

@@ -19,13 +19,25 @@ from accounting_conformance.reference_server.resources import APPLICATIONS, BILL
 
 DOCUMENT_TABLES = tuple(resource.table for resource in DOCUMENTS)
 #: Reference data seeded from the fixtures: table -> the columns read from each fixture row.
-SEEDED = {"customers": ("id", "name", "currency_code"), "vendors": ("id", "name", "currency_code"),
-          "accounts": ("id", "name", "type"), "items": ("id", "name"),
-          BILL.table: ("id", "vendor_id", "currency_code", "total_amount", "amount_due")}
+SEEDED = {
+    "customers": ("id", "name", "currency_code"),
+    "vendors": ("id", "name", "currency_code"),
+    "accounts": ("id", "name", "type"),
+    "items": ("id", "name"),
+    BILL.table: ("id", "vendor_id", "currency_code", "total_amount", "amount_due"),
+}
 REFERENCE_TABLES = tuple(SEEDED)
 _TARGETS = ", ".join(f"'{application.target.kind}'" for application in APPLICATIONS)
-INDEX_COLUMNS = ("customer_id", "vendor_id", "document_number", "status",
-                 "due_date_ms", "created_at_ms", "updated_at_ms", "last_synced_at_ms")
+INDEX_COLUMNS = (
+    "customer_id",
+    "vendor_id",
+    "document_number",
+    "status",
+    "due_date_ms",
+    "created_at_ms",
+    "updated_at_ms",
+    "last_synced_at_ms",
+)
 FIXTURES_PATH = Path(__file__).with_name("fixtures.json")
 
 _DOCUMENT_SCHEMA = """
@@ -36,7 +48,9 @@ CREATE TABLE IF NOT EXISTS {t} (
   body TEXT NOT NULL CHECK (json_valid(body)));
 """ + "".join(f"CREATE INDEX IF NOT EXISTS {{t}}_{c} ON {{t}}({c}, id);\n" for c in INDEX_COLUMNS)
 
-_SCHEMA = "".join(_DOCUMENT_SCHEMA.format(t=t) for t in DOCUMENT_TABLES) + f"""
+_SCHEMA = (
+    "".join(_DOCUMENT_SCHEMA.format(t=t) for t in DOCUMENT_TABLES)
+    + f"""
 CREATE TABLE IF NOT EXISTS connections (access_token TEXT PRIMARY KEY, id TEXT NOT NULL,
   org_id TEXT NOT NULL, platform TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS customers (id TEXT PRIMARY KEY, name TEXT NOT NULL, currency_code TEXT NOT NULL);
@@ -56,6 +70,7 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (scope TEXT NOT NULL, key TEXT NOT N
   created_at_ms INTEGER NOT NULL, PRIMARY KEY (scope, key));
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+)
 
 
 class Database:
@@ -76,8 +91,7 @@ class Database:
 
     def _connect(self) -> sqlite3.Connection:
         """Open and configure one connection (autocommit mode; transactions are explicit)."""
-        conn = sqlite3.connect(self.path or ":memory:", isolation_level=None,
-                               check_same_thread=False, timeout=30.0)
+        conn = sqlite3.connect(self.path or ":memory:", isolation_level=None, check_same_thread=False, timeout=30.0)
         conn.row_factory = sqlite3.Row
         if not self.in_memory:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -173,8 +187,10 @@ def seed(db: Database, fixtures: Mapping[str, Any]) -> None:
     """Insert the connection and reference data of `fixtures`; rows already present are kept."""
     link = fixtures["connection"]
     with db.write() as conn:
-        conn.execute("INSERT OR IGNORE INTO connections VALUES (?, ?, ?, ?)",
-                     (fixtures["access_token"], link["id"], link["orgId"], link["platform"]))
+        conn.execute(
+            "INSERT OR IGNORE INTO connections VALUES (?, ?, ?, ?)",
+            (fixtures["access_token"], link["id"], link["orgId"], link["platform"]),
+        )
         for table, names in SEEDED.items():
             conn.executemany(
                 f"INSERT OR IGNORE INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",

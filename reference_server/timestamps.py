@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
 
@@ -27,7 +27,7 @@ _ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})"
     r"(?:[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2}))?"
 )
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NS_PER_MS = 1_000_000
 
 
@@ -46,9 +46,13 @@ def parse_instant_ns(text: object, *, faults: Faults = NO_FAULTS) -> int:
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     try:
         moment = datetime(
-            int(year), int(month), int(day),
-            int(hour or 0), int(minute or 0), int(second or 0),
-            tzinfo=timezone.utc,
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            tzinfo=UTC,
         )
     except ValueError as exc:
         if Fault.NONEXISTENT_DATE_500 in faults:

@@ -14,7 +14,13 @@ from typing import Any
 from accounting_conformance.reference_server import money
 from accounting_conformance.reference_server.faults import NO_FAULTS, Fault, Faults
 from accounting_conformance.reference_server.ledger import (
-    EMPTY_LINE_ITEMS, NON_POSITIVE_AMOUNT, NOT_APPLIED, ZERO, RuleViolation, Violation, total_of,
+    EMPTY_LINE_ITEMS,
+    NON_POSITIVE_AMOUNT,
+    NOT_APPLIED,
+    ZERO,
+    RuleViolation,
+    Violation,
+    total_of,
 )
 
 

@@ -9,12 +9,13 @@ follows the 3.1 dialect exactly, and validating parameters ourselves keeps the e
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker, validators
@@ -39,7 +40,9 @@ def _exact_multiple_of(validator: Any, step: Any, instance: Any, schema: Mapping
 
 
 #: Draft 2020-12 with amounts parsed as Decimal (parse_float) and multipleOf judged exactly.
-_Validator = validators.extend(Draft202012Validator, {"multipleOf": _exact_multiple_of})
+_Validator = validators.extend(  # type: ignore[no-untyped-call]  # jsonschema's stubs leave extend untyped
+    Draft202012Validator, {"multipleOf": _exact_multiple_of}
+)
 
 
 class InvalidRequest(ValueError):
@@ -174,8 +177,9 @@ class Contract:
                 found[(method.upper(), template)] = operation
         return found
 
-    def validate_parameters(self, operation: Operation, values: Mapping[str, Mapping[str, str]], *,
-                            faults: Faults) -> dict[str, Any]:
+    def validate_parameters(
+        self, operation: Operation, values: Mapping[str, Mapping[str, str]], *, faults: Faults
+    ) -> dict[str, Any]:
         """Check and convert the declared query, path and header parameters; return them typed."""
         typed: dict[str, Any] = {}
         for param in operation.parameters:

@@ -7,9 +7,10 @@ import re
 import secrets
 import uuid
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Collection
+from typing import Any
 from urllib.parse import parse_qs
 
 import yaml
@@ -42,8 +43,14 @@ class Incoming:
             if not message.get("more_body"):
                 break
         raw_path = scope.get("raw_path") or scope["path"].encode()
-        return cls(scope["method"].upper(), scope["path"], raw_path.decode("latin-1"), scope.get("query_string", b""),
-                   {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}, body)
+        return cls(
+            scope["method"].upper(),
+            scope["path"],
+            raw_path.decode("latin-1"),
+            scope.get("query_string", b""),
+            {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
+            body,
+        )
 
     @property
     def token(self) -> str | None:
@@ -69,8 +76,11 @@ class Outgoing:
 
 def error(status: int, error_type: str, code: str, message: str, **headers: str) -> Outgoing:
     """An answer of the contract's Error shape, with a request id."""
-    return Outgoing(status, {"content-type": "application/json", "x-rutter-request-id": str(uuid.uuid4()), **headers},
-                    tree={"error_type": error_type, "error_code": code, "error_message": message})
+    return Outgoing(
+        status,
+        {"content-type": "application/json", "x-rutter-request-id": str(uuid.uuid4()), **headers},
+        tree={"error_type": error_type, "error_code": code, "error_message": message},
+    )
 
 
 @dataclass(frozen=True)
@@ -152,7 +162,7 @@ def encode(out: Outgoing, accept_encoding: str | None, active: Collection[str]) 
 def extra_headers(headers: dict[str, str], count: int) -> None:
     """Headers a real deployment adds: framework banner, timing, caching, a help link, nosniff."""
     headers["x-powered-by"] = "Express"
-    headers["server-timing"] = f"upstream;dur={count % 50 + 0.5:.1f}, proxy;desc=\"variation proxy\""
+    headers["server-timing"] = f'upstream;dur={count % 50 + 0.5:.1f}, proxy;desc="variation proxy"'
     headers["cache-control"] = "no-store"
     headers["link"] = '<https://developer.example.com/accounting>; rel="help"'
     headers["x-content-type-options"] = "nosniff"
@@ -183,7 +193,7 @@ async def transmit(out: Outgoing, method: str, chunked: bool, send: Send) -> int
     if chunked:
         size = max(1, len(content) // 3)
         for start in range(0, len(content), size):
-            await send({"type": "http.response.body", "body": content[start:start + size], "more_body": True})
+            await send({"type": "http.response.body", "body": content[start : start + size], "more_body": True})
         content = b""
     await send({"type": "http.response.body", "body": content, "more_body": False})
     return int(chunked)

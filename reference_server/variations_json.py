@@ -93,7 +93,9 @@ def _dump(node: Any, style: Style, depth: int) -> str:
         items = list(node.items())
         if style.reverse_keys:
             items.reverse()
-        parts = [_string(str(k), style) + (": " if style.indent else ":") + _dump(v, style, depth + 1) for k, v in items]
+        parts = [
+            _string(str(k), style) + (": " if style.indent else ":") + _dump(v, style, depth + 1) for k, v in items
+        ]
         return _join("{", parts, "}", style, depth)
     if isinstance(node, (list, tuple)):
         return _join("[", [_dump(v, style, depth + 1) for v in node], "]", style, depth)

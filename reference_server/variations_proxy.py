@@ -15,7 +15,7 @@ import sys
 import traceback
 import uuid
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 import httpx
 from starlette.types import Receive, Scope, Send
@@ -34,13 +34,26 @@ from accounting_conformance.reference_server.variations_http import (
 )
 from accounting_conformance.reference_server.variations_json import Style, dumps, loads
 
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"})
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+)
 NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length", "accept-encoding"}
 NOT_RETURNED = HOP_BY_HOP | {"content-length", "content-encoding", "date", "server"}
 WRITES = ("POST", "PATCH", "DELETE")
 #: variations that rewrite or re-serialise JSON bodies (the others leave the upstream's bytes alone)
-REWRITING = frozenset({"opaque-cursors", "reordered-keys", "slow-jobs", "prefer-sync-async", "float-numbers",
-                       "json-string-escapes", "pretty-json", "absolute-response-url", *rw.TREE_REWRITES})
+REWRITING = frozenset(
+    {
+        "opaque-cursors",
+        "reordered-keys",
+        "slow-jobs",
+        "prefer-sync-async",
+        "float-numbers",
+        "json-string-escapes",
+        "pretty-json",
+        "absolute-response-url",
+        *rw.TREE_REWRITES,
+    }
+)
 STYLES = frozenset({"reordered-keys", "float-numbers", "json-string-escapes", "pretty-json"})
 RATE_LIMIT_EVERY = 40
 SMALL_BODY_LIMIT = 256 * 1024
@@ -49,8 +62,15 @@ SMALL_BODY_LIMIT = 256 * 1024
 class Proxy:
     """The ASGI app: forwards to `upstream` with the named variations applied."""
 
-    def __init__(self, upstream: str, variations: Iterable[str], *, seed: int = 0,
-                 transport: httpx.AsyncBaseTransport | None = None, rate_limit_every: int = RATE_LIMIT_EVERY) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        variations: Iterable[str],
+        *,
+        seed: int = 0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rate_limit_every: int = RATE_LIMIT_EVERY,
+    ) -> None:
         self.upstream = upstream.rstrip("/")
         self.active = frozenset(variations)
         self.rng = random.Random(seed)
@@ -62,9 +82,12 @@ class Proxy:
         self.applied: Counter[str] = Counter()  # how often each variation changed something
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
-        self.style = Style(reverse_keys="reordered-keys" in self.active, floats="float-numbers" in self.active,
-                           raw_unicode="json-string-escapes" in self.active,
-                           indent=2 if "pretty-json" in self.active else None)
+        self.style = Style(
+            reverse_keys="reordered-keys" in self.active,
+            floats="float-numbers" in self.active,
+            raw_unicode="json-string-escapes" in self.active,
+            indent=2 if "pretty-json" in self.active else None,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -119,12 +142,22 @@ class Proxy:
         if token is not None and token in self.organisations:
             self.organisations[token] += 1
         every = self.rate_limit_every
-        limited = [name for name, hit in (("rate-limited", self.requests % every == 0),
-                                          ("rate-limited-per-org", self.organisations.get(token or "", 1) % every == 0))
-                   if name in on and hit]
+        limited = [
+            name
+            for name, hit in (
+                ("rate-limited", self.requests % every == 0),
+                ("rate-limited-per-org", self.organisations.get(token or "", 1) % every == 0),
+            )
+            if name in on and hit
+        ]
         if limited:
-            return error(429, "RATE_LIMIT_ERROR", "RATE_LIMITED", "Too many requests; retry after 1 second.",
-                         **{"retry-after": "1"}), limited[0]
+            return error(
+                429,
+                "RATE_LIMIT_ERROR",
+                "RATE_LIMITED",
+                "Too many requests; retry after 1 second.",
+                **{"retry-after": "1"},
+            ), limited[0]
         route = self.routes.match(request.path)
         if route is None:
             return None, ""
@@ -134,21 +167,33 @@ class Proxy:
         if "options-204" in on:
             methods.append("OPTIONS")
             if request.method == "OPTIONS":
-                return Outgoing(204, {"allow": ", ".join(methods), "x-rutter-request-id": str(uuid.uuid4())}), "options-204"
+                return Outgoing(
+                    204, {"allow": ", ".join(methods), "x-rutter-request-id": str(uuid.uuid4())}
+                ), "options-204"
         if request.method not in methods:
             if "auth-before-dispatch" in on and not token:
-                return error(401, "CONNECTION_ERROR", "INVALID_CREDENTIALS",
-                             "The access_token query parameter is missing."), "auth-before-dispatch"
+                return error(
+                    401, "CONNECTION_ERROR", "INVALID_CREDENTIALS", "The access_token query parameter is missing."
+                ), "auth-before-dispatch"
             if "undeclared-501" in on and request.method not in self.routes.everywhere and request.method != "HEAD":
-                return error(501, "INVALID_REQUEST", "NOT_IMPLEMENTED",
-                             f"This server does not implement {request.method}."), "undeclared-501"
+                return error(
+                    501, "INVALID_REQUEST", "NOT_IMPLEMENTED", f"This server does not implement {request.method}."
+                ), "undeclared-501"
             if "undeclared-405" in on or "undeclared-501" in on:
-                return error(405, "INVALID_REQUEST", "METHOD_NOT_ALLOWED",
-                             f"{request.method} is not allowed here; use one of {', '.join(methods)}.",
-                             allow=", ".join(methods)), "undeclared-405" if "undeclared-405" in on else "undeclared-501"
+                return error(
+                    405,
+                    "INVALID_REQUEST",
+                    "METHOD_NOT_ALLOWED",
+                    f"{request.method} is not allowed here; use one of {', '.join(methods)}.",
+                    allow=", ".join(methods),
+                ), "undeclared-405" if "undeclared-405" in on else "undeclared-501"
         if "small-body-limit" in on and request.method in route.too_large and len(request.body) > SMALL_BODY_LIMIT:
-            return error(413, "INVALID_REQUEST", "PAYLOAD_TOO_LARGE",
-                         f"The request body is larger than {SMALL_BODY_LIMIT} bytes."), "small-body-limit"
+            return error(
+                413,
+                "INVALID_REQUEST",
+                "PAYLOAD_TOO_LARGE",
+                f"The request body is larger than {SMALL_BODY_LIMIT} bytes.",
+            ), "small-body-limit"
         return None, ""
 
     async def forward(self, request: Incoming) -> Outgoing:
@@ -171,7 +216,9 @@ class Proxy:
             method = "GET"
             self.applied["head-as-get"] += 1
         # as the bytes that came (latin-1 both ways): a header value need not be ASCII
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.items() if k not in NOT_FORWARDED]
+        headers = [
+            (k.encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.items() if k not in NOT_FORWARDED
+        ]
         headers.append((b"accept-encoding", b"identity"))
         url = self.upstream + request.raw_path + ("?" + query.decode("latin-1") if query else "")
         try:
@@ -185,7 +232,9 @@ class Proxy:
             name = name.lower()
             if name not in NOT_RETURNED:
                 out.headers[name] = f"{out.headers[name]}, {value}" if name in out.headers else value
-        if out.headers.get("content-type", "").startswith("application/json") and self.active & (REWRITING | {"gone-410"}):
+        if out.headers.get("content-type", "").startswith("application/json") and self.active & (
+            REWRITING | {"gone-410"}
+        ):
             try:
                 out.tree = loads(out.content)
             except ValueError:

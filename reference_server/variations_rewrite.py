@@ -10,21 +10,47 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote, unquote
 
 from accounting_conformance.reference_server.variations_json import Raw
 
 #: `/{kind}/{id}` and `/jobs/{id}`: the paths on which an unknown id may be answered 404 or 410.
-OBJECT_PATH = re.compile(r"^/(?:accounting/(?:invoice_credit_memos|bill_credit_memos|invoices|customer_refunds)|jobs)/[^/]+$")
+OBJECT_PATH = re.compile(
+    r"^/(?:accounting/(?:invoice_credit_memos|bill_credit_memos|invoices|customer_refunds)|jobs)/[^/]+$"
+)
 JOB_PATH = re.compile(r"^/jobs/([^/]+)$")
 KINDS = ("invoice_credit_memo", "bill_credit_memo", "invoice", "customer_refund")
-AMOUNT_KEYS = frozenset({"total_amount", "remaining_amount", "amount_due", "sub_total", "tax_amount", "total_discount",
-                         "amount", "allocated_amount", "discount_amount", "unit_amount"})
-TIMESTAMP_KEYS = frozenset({"created_at", "updated_at", "last_synced_at", "issue_date", "allocated_at", "allocated_date",
-                            "due_date", "date", "transaction_date"})
+AMOUNT_KEYS = frozenset(
+    {
+        "total_amount",
+        "remaining_amount",
+        "amount_due",
+        "sub_total",
+        "tax_amount",
+        "total_discount",
+        "amount",
+        "allocated_amount",
+        "discount_amount",
+        "unit_amount",
+    }
+)
+TIMESTAMP_KEYS = frozenset(
+    {
+        "created_at",
+        "updated_at",
+        "last_synced_at",
+        "issue_date",
+        "allocated_at",
+        "allocated_date",
+        "due_date",
+        "date",
+        "transaction_date",
+    }
+)
 _ZULU = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,9})?[Zz]$")
 _DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 OFFSET = timedelta(hours=5, minutes=30)  # +05:30, a real zone offset that is not a whole hour
@@ -152,7 +178,9 @@ def extra_platform_data(tree: Any) -> int:
 def reword_errors(tree: Any) -> int:
     """Word `error_message` differently (what it says is kept); `error_type` and `error_code` untouched."""
     if is_error(tree) and isinstance(tree["error_message"], str):
-        tree["error_message"] = f"Request not completed ({tree['error_code'].lower()}). Details: {tree['error_message']}"
+        tree["error_message"] = (
+            f"Request not completed ({tree['error_code'].lower()}). Details: {tree['error_message']}"
+        )
         return 1
     return 0
 
@@ -179,7 +207,7 @@ def offset_timestamps(tree: Any) -> int:
             value = node[key]
             match = _ZULU.match(value) if isinstance(value, str) else None
             try:
-                local = datetime.fromisoformat(match.group(1)).replace(tzinfo=timezone.utc) + OFFSET if match else None
+                local = datetime.fromisoformat(match.group(1)).replace(tzinfo=UTC) + OFFSET if match else None
             except OverflowError:  # 9999-12-31T23:00:00Z has no +05:30 form
                 local = None
             if match and local is not None:
@@ -191,7 +219,11 @@ def offset_timestamps(tree: Any) -> int:
 def absolute_response_url(tree: Any, base: str) -> int:
     """Make `async_response.response_url` absolute (the contract allows absolute or relative to the base URL)."""
     handle = tree.get("async_response") if isinstance(tree, dict) else None
-    if isinstance(handle, dict) and isinstance(handle.get("response_url"), str) and handle["response_url"].startswith("/"):
+    if (
+        isinstance(handle, dict)
+        and isinstance(handle.get("response_url"), str)
+        and handle["response_url"].startswith("/")
+    ):
         handle["response_url"] = base.rstrip("/") + handle["response_url"]
         return 1
     return 0

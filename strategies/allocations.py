@@ -9,8 +9,9 @@ Impossible requests fail at call time with InvalidArgument, never at draw time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Literal, Sequence
+from typing import Literal
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -57,16 +58,21 @@ def _sum_bounds(mode: str, remaining: Decimal, places: int, total_due: int) -> t
     if mode == "exact":
         units = to_units(remaining, places, ROUND_FLOOR)
         if Decimal(units).scaleb(-places) != remaining or units < 1:
-            raise InvalidArgument(f"an 'exact' plan needs a positive remaining on the {places}-decimal grid, "
-                                  f"got remaining={remaining}")
+            raise InvalidArgument(
+                f"an 'exact' plan needs a positive remaining on the {places}-decimal grid, got remaining={remaining}"
+            )
         if total_due < units:
-            raise InvalidArgument(f"an 'exact' plan of {remaining} is impossible: the targets' dues total only "
-                                  f"{Decimal(total_due).scaleb(-places)}")
+            raise InvalidArgument(
+                f"an 'exact' plan of {remaining} is impossible: the targets' dues total only "
+                f"{Decimal(total_due).scaleb(-places)}"
+            )
         return units, units
     least = below + 2  # remaining + one minor unit, rounded up to the grid
     if total_due < least:
-        raise InvalidArgument(f"an 'over' plan needs the targets' dues to total at least {Decimal(least).scaleb(-places)} "
-                              f"(remaining + one minor unit), they total {Decimal(total_due).scaleb(-places)}")
+        raise InvalidArgument(
+            f"an 'over' plan needs the targets' dues to total at least {Decimal(least).scaleb(-places)} "
+            f"(remaining + one minor unit), they total {Decimal(total_due).scaleb(-places)}"
+        )
     return least, None
 
 
@@ -121,5 +127,6 @@ def non_positive_amounts(*, currency: str = "USD") -> SearchStrategy[str | int |
     places = minor_units(currency)
     zeros: tuple[str | int | float, ...] = (0, "0", 0.0, -0.0, "-0", "0." + "0" * max(places, 1))
     negatives = amounts(currency=currency, max_value=Decimal(1000)).flatmap(
-        lambda amount: spelled(-amount, spelling="either"))
+        lambda amount: spelled(-amount, spelling="either")
+    )
     return st.one_of(st.sampled_from(zeros), negatives)

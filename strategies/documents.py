@@ -9,7 +9,7 @@ Generated document numbers are `<tag>-g<suffix>`, never `<tag>-q...` (the query 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -27,9 +27,10 @@ Body = dict[str, Any]
 _MAX_TAG = 200
 _MAX_LINE = Decimal("100000")
 _TEXT = st.text(st.sampled_from('abcXYZ019 -_/#."\\é'), max_size=12)
-_ZONES = st.sampled_from([timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))])
+_ZONES = st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))])
 _TIMESTAMPS = st.datetimes(datetime(2000, 1, 1), datetime(2099, 12, 31), timezones=_ZONES).map(
-    lambda d: d.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+    lambda d: d.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+)
 _DATES = st.dates(datetime(2000, 1, 1).date(), datetime(2099, 12, 31).date()).map(lambda d: d.isoformat())
 
 
@@ -51,14 +52,17 @@ def _parties(fixtures: Fixtures, kind: str, currency: str | None) -> tuple[Party
         minor_units(currency)
     pool = tuple(p for p in every if currency is None or p.currency_code == currency)
     if not pool:
-        raise InvalidArgument(f"{fixtures.path} has no {kind} in {currency or 'any currency'} "
-                              f"(currencies present: {sorted({p.currency_code for p in every})})")
+        raise InvalidArgument(
+            f"{fixtures.path} has no {kind} in {currency or 'any currency'} "
+            f"(currencies present: {sorted({p.currency_code for p in every})})"
+        )
     for party in pool:
         try:
             minor_units(party.currency_code)
         except InvalidArgument:
-            raise InvalidArgument(f"{fixtures.path}: {kind} {party.id} has currency {party.currency_code!r}, "
-                                  "not an ISO 4217 code") from None
+            raise InvalidArgument(
+                f"{fixtures.path}: {kind} {party.id} has currency {party.currency_code!r}, not an ISO 4217 code"
+            ) from None
     return pool
 
 
@@ -68,7 +72,9 @@ def _ids(fixtures: Fixtures, type: str) -> tuple[str, ...]:
 
 
 @st.composite
-def _line(draw: st.DrawFn, currency: str, spelling: Spelling, accounts: tuple[str, ...], items: tuple[str, ...]) -> Body:
+def _line(
+    draw: st.DrawFn, currency: str, spelling: Spelling, accounts: tuple[str, ...], items: tuple[str, ...]
+) -> Body:
     """One request line: a total on the currency grid, optionally a description, an account and an item."""
     total = draw(amounts(currency=currency, max_value=_MAX_LINE))
     line: Body = {"total_amount": draw(spelled(total, spelling=spelling))}
@@ -87,16 +93,25 @@ def _line(draw: st.DrawFn, currency: str, spelling: Spelling, accounts: tuple[st
     return line
 
 
-def _lines(currency: str, spelling: Spelling, max_lines: int, fixtures: Fixtures,
-           account_type: str) -> SearchStrategy[list[Body]]:
+def _lines(
+    currency: str, spelling: Spelling, max_lines: int, fixtures: Fixtures, account_type: str
+) -> SearchStrategy[list[Body]]:
     """Between one and max_lines lines; shrinks towards a single line with the smallest total."""
     items = tuple(i.id for i in fixtures.items)
     return st.lists(_line(currency, spelling, _ids(fixtures, account_type), items), min_size=1, max_size=max_lines)
 
 
 @st.composite
-def _document(draw: st.DrawFn, fixtures: Fixtures, tag: str, parties: tuple[Party, ...], spec: dict[str, Any],
-              update: bool, max_lines: int, spelling: Spelling) -> Body:
+def _document(
+    draw: st.DrawFn,
+    fixtures: Fixtures,
+    tag: str,
+    parties: tuple[Party, ...],
+    spec: dict[str, Any],
+    update: bool,
+    max_lines: int,
+    spelling: Spelling,
+) -> Body:
     """One create or update body of any resource, driven by its shape in `spec`."""
     party = draw(st.sampled_from(parties))
     currency = party.currency_code
@@ -118,8 +133,11 @@ def _document(draw: st.DrawFn, fixtures: Fixtures, tag: str, parties: tuple[Part
         attrs["account_id"] = draw(st.one_of(choices, st.none()) if spec["nullable_account"] else choices)
     for key in ("issue_date", "due_date", "transaction_date"):
         if key in wanted:
-            stamps = {"issue_date": _TIMESTAMPS, "due_date": st.one_of(_TIMESTAMPS, st.none()),
-                      "transaction_date": st.one_of(_DATES, _TIMESTAMPS)}[key]
+            stamps = {
+                "issue_date": _TIMESTAMPS,
+                "due_date": st.one_of(_TIMESTAMPS, st.none()),
+                "transaction_date": st.one_of(_DATES, _TIMESTAMPS),
+            }[key]
             attrs[key] = draw(stamps)
     if "line_items" in wanted:
         attrs["line_items"] = draw(_lines(currency, spelling, max_lines, fixtures, spec["line_account"]))
@@ -127,24 +145,53 @@ def _document(draw: st.DrawFn, fixtures: Fixtures, tag: str, parties: tuple[Part
 
 
 _SPECS: dict[str, dict[str, Any]] = {
-    "invoice_credit_memo": {"key": "invoice_credit_memo", "party": "customer_id", "currency": True,
-                            "account": "accounts_receivable", "nullable_account": True, "line_account": "income",
-                            "required": ("party", "line_items"), "optional": ("memo", "account_id", "issue_date")},
-    "bill_credit_memo": {"key": "bill_credit_memo", "party": "vendor_id", "currency": True,
-                         "account": "accounts_payable", "nullable_account": True, "line_account": "expense",
-                         "required": ("party", "line_items"), "optional": ("memo", "account_id", "issue_date")},
-    "invoice": {"key": "invoice", "party": "customer_id", "currency": True, "account": "accounts_receivable",
-                "nullable_account": False, "line_account": "income", "required": ("party", "line_items"),
-                "optional": ("memo", "account_id", "issue_date", "due_date")},
-    "customer_refund": {"key": "customer_refund", "party": "customer_id", "currency": False, "account": "bank",
-                        "nullable_account": False, "line_account": "income",
-                        "required": ("party", "account_id", "line_items"), "optional": ("transaction_date",)},
+    "invoice_credit_memo": {
+        "key": "invoice_credit_memo",
+        "party": "customer_id",
+        "currency": True,
+        "account": "accounts_receivable",
+        "nullable_account": True,
+        "line_account": "income",
+        "required": ("party", "line_items"),
+        "optional": ("memo", "account_id", "issue_date"),
+    },
+    "bill_credit_memo": {
+        "key": "bill_credit_memo",
+        "party": "vendor_id",
+        "currency": True,
+        "account": "accounts_payable",
+        "nullable_account": True,
+        "line_account": "expense",
+        "required": ("party", "line_items"),
+        "optional": ("memo", "account_id", "issue_date"),
+    },
+    "invoice": {
+        "key": "invoice",
+        "party": "customer_id",
+        "currency": True,
+        "account": "accounts_receivable",
+        "nullable_account": False,
+        "line_account": "income",
+        "required": ("party", "line_items"),
+        "optional": ("memo", "account_id", "issue_date", "due_date"),
+    },
+    "customer_refund": {
+        "key": "customer_refund",
+        "party": "customer_id",
+        "currency": False,
+        "account": "bank",
+        "nullable_account": False,
+        "line_account": "income",
+        "required": ("party", "account_id", "line_items"),
+        "optional": ("transaction_date",),
+    },
 }
 _UPDATABLE = ("document_number", "party", "line_items")
 
 
-def _strategy(kind: str, fixtures: Fixtures, tag: str, currency: str | None, update: bool,
-              max_lines: int, spelling: Spelling) -> SearchStrategy[Body]:
+def _strategy(
+    kind: str, fixtures: Fixtures, tag: str, currency: str | None, update: bool, max_lines: int, spelling: Spelling
+) -> SearchStrategy[Body]:
     """Validate eagerly, then build the body strategy for one kind."""
     if kind not in _SPECS:
         raise InvalidArgument(f"kind={kind!r} must be one of {sorted(_SPECS)}")
@@ -160,14 +207,28 @@ def _strategy(kind: str, fixtures: Fixtures, tag: str, currency: str | None, upd
     return _document(fixtures, tag, parties, spec, update, max_lines, spelling)
 
 
-def creates(kind: str, *, fixtures: Fixtures, tag: str, currency: str | None = None, max_lines: int = 3,
-            spelling: Spelling = "either") -> SearchStrategy[Body]:
+def creates(
+    kind: str,
+    *,
+    fixtures: Fixtures,
+    tag: str,
+    currency: str | None = None,
+    max_lines: int = 3,
+    spelling: Spelling = "either",
+) -> SearchStrategy[Body]:
     """A kind's create request bodies (`<Schema>CreateRequest`); shrinks towards one smallest line, the first party,
     fewest fields."""
     return _strategy(kind, fixtures, tag, currency, False, max_lines, spelling)
 
 
-def updates(kind: str, *, fixtures: Fixtures, tag: str, currency: str | None = None, max_lines: int = 3,
-            spelling: Spelling = "either") -> SearchStrategy[Body]:
+def updates(
+    kind: str,
+    *,
+    fixtures: Fixtures,
+    tag: str,
+    currency: str | None = None,
+    max_lines: int = 3,
+    spelling: Spelling = "either",
+) -> SearchStrategy[Body]:
     """A kind's update request bodies (`<Schema>UpdateRequest`) in `currency`; shrinks towards the empty update."""
     return _strategy(kind, fixtures, tag, currency, True, max_lines, spelling)

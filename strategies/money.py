@@ -6,8 +6,9 @@ as a JSON *spelling* of an amount, and only when its shortest repr is exactly th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Literal, Sequence
+from typing import Literal
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -15,8 +16,17 @@ from hypothesis.strategies import SearchStrategy
 
 from accounting_conformance.conformance.contract import component
 
-__all__ = ["CURRENCY_CODES", "Spelling", "amounts", "check_amount", "currencies", "minor_unit",
-           "minor_units", "spelled", "to_units"]
+__all__ = [
+    "CURRENCY_CODES",
+    "Spelling",
+    "amounts",
+    "check_amount",
+    "currencies",
+    "minor_unit",
+    "minor_units",
+    "spelled",
+    "to_units",
+]
 
 Spelling = Literal["string", "number", "either"]
 

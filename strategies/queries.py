@@ -18,14 +18,22 @@ from hypothesis.strategies import SearchStrategy
 
 from accounting_conformance.conformance import kinds, querymodel
 from accounting_conformance.conformance.instants import instant_ns
-from accounting_conformance.conformance.querymodel import DIRECTIONS, Condition, Filter, kind_of, operators_for, stamp_text
+from accounting_conformance.conformance.querymodel import (
+    DIRECTIONS,
+    Condition,
+    Filter,
+    kind_of,
+    operators_for,
+    stamp_text,
+)
 
 __all__ = ["bad_filters", "filters", "sorts"]
 
 _OFFSETS = (0, 330, -480, 60, -(23 * 60 + 59))  # minutes east of UTC
 _NUDGES = (0, 1_000, -1_000, 10**6, -(10**6), 10**9, -(10**9))  # ns: exact, +-1 us, +-1 ms, +-1 s
-_TEXT = st.text(st.one_of(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), st.sampled_from('"\\')),
-                max_size=10)
+_TEXT = st.text(
+    st.one_of(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), st.sampled_from('"\\')), max_size=10
+)
 
 
 @st.composite
@@ -92,8 +100,11 @@ def _string_value(op: str, pool: tuple[str | None, ...]) -> SearchStrategy[str |
     if op == "~":
         if not texts:
             return _TEXT
-        piece = st.sampled_from(texts).flatmap(lambda t: st.tuples(st.just(t), st.integers(0, len(t))).flatmap(
-            lambda ti: st.integers(0, len(ti[0]) - ti[1]).map(lambda cut: ti[0][ti[1]:len(ti[0]) - cut])))
+        piece = st.sampled_from(texts).flatmap(
+            lambda t: st.tuples(st.just(t), st.integers(0, len(t))).flatmap(
+                lambda ti: st.integers(0, len(ti[0]) - ti[1]).map(lambda cut: ti[0][ti[1] : len(ti[0]) - cut])
+            )
+        )
         return _mostly(piece, _TEXT)
     return _mostly(st.sampled_from(tuple(dict.fromkeys((*pool, None)))), _TEXT)
 
@@ -134,16 +145,48 @@ def filters(
     return st.lists(condition, min_size=1, max_size=max_conditions).map(lambda cs: Filter(tuple(cs)))
 
 
-_REAL_FIELDS = ("total_amount", "remaining_amount", "amount_due", "sub_total", "currency_code", "memo", "status",
-                "id", "platform_id", "issue_date", "due_date", "account_id", "customer_id", "vendor_id",
-                "document_number", "line_items")
+_REAL_FIELDS = (
+    "total_amount",
+    "remaining_amount",
+    "amount_due",
+    "sub_total",
+    "currency_code",
+    "memo",
+    "status",
+    "id",
+    "platform_id",
+    "issue_date",
+    "due_date",
+    "account_id",
+    "customer_id",
+    "vendor_id",
+    "document_number",
+    "line_items",
+)
 _UNKNOWN_FIELDS = ("foo", "customer", "CUSTOMER_ID", "createdAt", "created", "customer_id_", "_id", "filter")
 _UNKNOWN_OPS = ("==", "<>", "=~", "!~", "=>", "=<", "===", "!==", "\u2260", ":", " LIKE ", " IN ", "><", "~~", "!")
 _JOINERS = (" and ", " And ", " aNd ", " OR ", " or ", " && ", " & ", ", ", "; ", "AND", " AND AND ")
-_BAD_STAMPS = ("2024-13-01", "2024-00-10", "2024-03-00", "2024-03-32", "2024-03-01T24:00:00Z",
-               "2024-03-01T12:60:00Z", "2024-03-01T12:00:60Z", "2024-03-01T12:00:00", "2024-03-01T12:00Z",
-               "2024-03-01 12:00:00Z", "2024/03/01", "2024-3-1", "03/01/2024", "yesterday", "1709251200000", "",
-               "2024-03-01T12:00:00+24:00", "2024-03-01T12:00:00.Z", "now()")
+_BAD_STAMPS = (
+    "2024-13-01",
+    "2024-00-10",
+    "2024-03-00",
+    "2024-03-32",
+    "2024-03-01T24:00:00Z",
+    "2024-03-01T12:60:00Z",
+    "2024-03-01T12:00:60Z",
+    "2024-03-01T12:00:00",
+    "2024-03-01T12:00Z",
+    "2024-03-01 12:00:00Z",
+    "2024/03/01",
+    "2024-3-1",
+    "03/01/2024",
+    "yesterday",
+    "1709251200000",
+    "",
+    "2024-03-01T12:00:00+24:00",
+    "2024-03-01T12:00:00.Z",
+    "now()",
+)
 #: Dates the pattern lets through but that do not exist: the contract answers them 400 as well.
 _NONEXISTENT = ("2023-02-29", "2024-02-30", "2024-04-31", "2024-06-31T00:00:00Z", "2100-02-29T12:00:00+01:00")
 
@@ -165,30 +208,79 @@ def bad_filters(*, kind: str) -> SearchStrategy[str]:
     good = tuple([f'{strings[0]}="x"'] if strings else []) + (f'{stamp}>="2024-03-01T00:00:00Z"',)
     value = st.sampled_from(['"x"', '"2024-03-01T00:00:00Z"', "null"])
     flaws: list[SearchStrategy[str]] = [
-        st.tuples(st.sampled_from(_UNKNOWN_FIELDS).filter(lambda f: f not in fields), st.sampled_from(["=", "~", ">="]),
-                  value).map("".join),
+        st.tuples(
+            st.sampled_from(_UNKNOWN_FIELDS).filter(lambda f: f not in fields), st.sampled_from(["=", "~", ">="]), value
+        ).map("".join),
         st.sampled_from([f for f in _REAL_FIELDS if f not in fields]).map(lambda f: f + '="1"'),
         st.tuples(st.sampled_from(fields), st.sampled_from(_UNKNOWN_OPS), value).map("".join),
-        st.sampled_from([f'{text}="abc', f'{text}="ab\\"', f'{text}="a"b"', f'{stamp}>"2024-03-01T00:00:00Z',
-                         f'{text}=abc"', f'{text}="x" AND {stamp}<"2024-03-01']),
+        st.sampled_from(
+            [
+                f'{text}="abc',
+                f'{text}="ab\\"',
+                f'{text}="a"b"',
+                f'{stamp}>"2024-03-01T00:00:00Z',
+                f'{text}=abc"',
+                f'{text}="x" AND {stamp}<"2024-03-01',
+            ]
+        ),
         st.sampled_from([f'{text}="a\\nb"', f'{text}="\\x41"', f'{text}="\\\'"', f'{text}="\\u0041"']),
         st.tuples(st.sampled_from(good), st.sampled_from(_JOINERS), st.sampled_from(good)).map("".join),
         st.tuples(st.sampled_from(strings or [stamp]), st.sampled_from([">", ">=", "<", "<="]), value).map("".join),
-        st.sampled_from([f'{stamp}~"2024"', f"{stamp}=null", f"{stamp}!=null", f"{text}~null", f"{text}>null",
-                         f"{text}=NULL", f"{text}=Null", f'{text.upper()}="x"']),
+        st.sampled_from(
+            [
+                f'{stamp}~"2024"',
+                f"{stamp}=null",
+                f"{stamp}!=null",
+                f"{text}~null",
+                f"{text}>null",
+                f"{text}=NULL",
+                f"{text}=Null",
+                f'{text.upper()}="x"',
+            ]
+        ),
         st.tuples(st.sampled_from(stamps), st.sampled_from(operators_for(stamp)), st.sampled_from(_BAD_STAMPS)).map(
-            lambda t: f'{t[0]}{t[1]}"{t[2]}"'),
-        st.sampled_from(["AND", " AND ", *(g + " AND " for g in good), *(" AND " + g for g in good),
-                         f"{good[0]} AND  AND {good[-1]}", "()", f"({good[0]})", '""', "null", f"{stamp}>2024-03-01"]),
-        st.sampled_from([f'{text}="x" OR 1=1', f'{text}="x"; DROP TABLE {table}; --', f"{text}='x'",
-                         f'{text}="x" --', f"{text}=x", "1=1", f'{text}="x" UNION SELECT * FROM customers',
-                         f'{text}="x")--', f'{text}="x" /* */', f'{stamp}>"2024-03-01T00:00:00Z" OR 1=1']),
+            lambda t: f'{t[0]}{t[1]}"{t[2]}"'
+        ),
+        st.sampled_from(
+            [
+                "AND",
+                " AND ",
+                *(g + " AND " for g in good),
+                *(" AND " + g for g in good),
+                f"{good[0]} AND  AND {good[-1]}",
+                "()",
+                f"({good[0]})",
+                '""',
+                "null",
+                f"{stamp}>2024-03-01",
+            ]
+        ),
+        st.sampled_from(
+            [
+                f'{text}="x" OR 1=1',
+                f'{text}="x"; DROP TABLE {table}; --',
+                f"{text}='x'",
+                f'{text}="x" --',
+                f"{text}=x",
+                "1=1",
+                f'{text}="x" UNION SELECT * FROM customers',
+                f'{text}="x")--',
+                f'{text}="x" /* */',
+                f'{stamp}>"2024-03-01T00:00:00Z" OR 1=1',
+            ]
+        ),
     ]
     prefix = st.sampled_from(("", *(g + " AND " for g in good)))
-    flaws.append(st.tuples(st.sampled_from(stamps), st.sampled_from(operators_for(stamp)),
-                           st.sampled_from(_NONEXISTENT)).map(lambda t: f'{t[0]}{t[1]}"{t[2]}"'))
-    return st.tuples(prefix, st.one_of(*flaws)).map("".join).filter(
-        lambda s: not pattern.fullmatch(s) or any(f'"{day}"' in s for day in _NONEXISTENT))
+    flaws.append(
+        st.tuples(st.sampled_from(stamps), st.sampled_from(operators_for(stamp)), st.sampled_from(_NONEXISTENT)).map(
+            lambda t: f'{t[0]}{t[1]}"{t[2]}"'
+        )
+    )
+    return (
+        st.tuples(prefix, st.one_of(*flaws))
+        .map("".join)
+        .filter(lambda s: not pattern.fullmatch(s) or any(f'"{day}"' in s for day in _NONEXISTENT))
+    )
 
 
 def sorts(*, kind: str) -> SearchStrategy[tuple[str, str]]:

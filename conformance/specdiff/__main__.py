@@ -28,8 +28,11 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("spec", nargs="?", type=Path, default=Path("openapi/openapi.yaml"), help="the new spec")
     cli.add_argument("--format", choices=FORMATS, default="text", help="text (default), json, markdown or github")
     cli.add_argument("--fail-on", choices=FAIL_ON, default="breaking", help="what fails the gate (default breaking)")
-    cli.add_argument("--changelog", type=Path, help="the changelog that must name a bumped version "
-                     "(default: CHANGELOG.md beside the spec)")
+    cli.add_argument(
+        "--changelog",
+        type=Path,
+        help="the changelog that must name a bumped version (default: CHANGELOG.md beside the spec)",
+    )
     cli.add_argument("--output", type=Path, help="write the report here instead of stdout")
     cli.add_argument("--checks", action="store_true", help="list every check (ID, severity, area, statement) and exit")
     return cli
@@ -67,8 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     changelog = args.changelog or args.spec.parent / "CHANGELOG.md"
     verdict = Verdict(findings, versions[0], versions[1], changelog, args.fail_on)
     title = f"{args.spec} since {args.base or args.old}"
-    rendered = {"text": lambda: text(verdict, title), "json": lambda: as_json(verdict, title),
-                "markdown": lambda: markdown(verdict, title), "github": lambda: github(verdict, str(args.spec))}
+    rendered = {
+        "text": lambda: text(verdict, title),
+        "json": lambda: as_json(verdict, title),
+        "markdown": lambda: markdown(verdict, title),
+        "github": lambda: github(verdict, str(args.spec)),
+    }
     report = rendered[args.format]()
     if args.output is not None:
         try:

@@ -130,10 +130,19 @@ api-version-changed                    info     info        info.version changed
 """
 
 _BOUNDS = {  # keyword -> its check-ID spelling; each has request/response x tightened/relaxed checks
-    "maximum": "max", "exclusiveMaximum": "exclusive-max", "minimum": "min", "exclusiveMinimum": "exclusive-min",
-    "maxLength": "max-length", "minLength": "min-length", "maxItems": "max-items", "minItems": "min-items",
-    "maxProperties": "max-properties", "minProperties": "min-properties", "multipleOf": "multiple-of",
-    "pattern": "pattern", "uniqueItems": "unique-items",
+    "maximum": "max",
+    "exclusiveMaximum": "exclusive-max",
+    "minimum": "min",
+    "exclusiveMinimum": "exclusive-min",
+    "maxLength": "max-length",
+    "minLength": "min-length",
+    "maxItems": "max-items",
+    "minItems": "min-items",
+    "maxProperties": "max-properties",
+    "minProperties": "min-properties",
+    "multipleOf": "multiple-of",
+    "pattern": "pattern",
+    "uniqueItems": "unique-items",
 }
 BOUND_IDS = dict(_BOUNDS)
 
@@ -141,12 +150,28 @@ BOUND_IDS = dict(_BOUNDS)
 def _bound_rows() -> list[Check]:
     rows = []
     for keyword, name in _BOUNDS.items():
-        for side, tight, loose in (("request", "breaking", "info"), ("response", "info", "breaking")):
+        sides: tuple[tuple[str, Severity, Severity], ...] = (
+            ("request", "breaking", "info"),
+            ("response", "info", "breaking"),
+        )
+        for side, tight, loose in sides:
             reader = "accepted" if side == "request" else "produced"
-            rows.append(Check(f"{side}-{name}-tightened", tight, "schema",  # type: ignore[arg-type]
-                              f"{side} `{keyword}` tightened or set: fewer values are {reader}"))
-            rows.append(Check(f"{side}-{name}-relaxed", loose, "schema",  # type: ignore[arg-type]
-                              f"{side} `{keyword}` relaxed or removed: more values are {reader}"))
+            rows.append(
+                Check(
+                    f"{side}-{name}-tightened",
+                    tight,
+                    "schema",
+                    f"{side} `{keyword}` tightened or set: fewer values are {reader}",
+                )
+            )
+            rows.append(
+                Check(
+                    f"{side}-{name}-relaxed",
+                    loose,
+                    "schema",
+                    f"{side} `{keyword}` relaxed or removed: more values are {reader}",
+                )
+            )
     return rows
 
 
@@ -154,8 +179,9 @@ def _table_rows() -> list[Check]:
     rows = []
     for line in _TABLE.strip().splitlines():
         check_id, severity, area, statement = line.split(None, 3)
-        assert severity in SEVERITIES, line
-        rows.append(Check(check_id, severity, area, statement))  # type: ignore[arg-type]
+        level = next((s for s in SEVERITIES if s == severity), None)
+        assert level is not None, line
+        rows.append(Check(check_id, level, area, statement))
     return rows
 
 

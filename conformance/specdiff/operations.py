@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from accounting_conformance.conformance.specdiff.model import At, Recorder, canonical, deref, escape, mapping, names, sequence
+from accounting_conformance.conformance.specdiff.model import (
+    At,
+    Recorder,
+    canonical,
+    deref,
+    escape,
+    mapping,
+    names,
+    sequence,
+)
 from accounting_conformance.conformance.specdiff.schemas import SchemaDiffer
 from accounting_conformance.conformance.specdiff.security import compare_security
 
@@ -51,13 +60,19 @@ class OperationDiffer:
         for key, (path, method, op) in new_ops.items():
             if key not in old_ops:
                 where = f"#/paths/{escape(path)}/{method}"
-                self.out.add("operation-added", At(where, where, f"{method.upper()} {path}"),
-                             f"new operation {op.get('operationId', '?')}")
+                self.out.add(
+                    "operation-added",
+                    At(where, where, f"{method.upper()} {path}"),
+                    f"new operation {op.get('operationId', '?')}",
+                )
         compare_security(self.old, self.new, old_ops, new_ops, self.out)
         old_version, new_version = (str(mapping(s.get("info")).get("version")) for s in (self.old, self.new))
         if old_version != new_version:
-            self.out.add("api-version-changed", At("#/info/version", "#/info/version"),
-                         f"info.version {old_version} -> {new_version}")
+            self.out.add(
+                "api-version-changed",
+                At("#/info/version", "#/info/version"),
+                f"info.version {old_version} -> {new_version}",
+            )
         return self.out
 
     @staticmethod
@@ -70,13 +85,16 @@ class OperationDiffer:
                     found[(_template(path), method)] = (path, method, item[method])
         return found
 
-    def operation(self, old_path: str, new_path: str, method: str, old: dict[str, Any], new: dict[str, Any],
-                  at: At) -> None:
+    def operation(
+        self, old_path: str, new_path: str, method: str, old: dict[str, Any], new: dict[str, Any], at: At
+    ) -> None:
         """Compare one operation present in both specs."""
         if new.get("deprecated") and not old.get("deprecated"):
             self.out.add("operation-deprecated", at, "the operation is now deprecated")
         if old.get("operationId") != new.get("operationId"):
-            self.out.add("operation-id-changed", at, f"operationId {old.get('operationId')} -> {new.get('operationId')}")
+            self.out.add(
+                "operation-id-changed", at, f"operationId {old.get('operationId')} -> {new.get('operationId')}"
+            )
         self._platforms(old, new, at)
         self._parameters(old_path, new_path, method, at)
         self._request_body(old.get("requestBody"), new.get("requestBody"), at.child("requestBody"))
@@ -88,7 +106,9 @@ class OperationDiffer:
         before, after = (names(op.get("x-supported-platforms")) for op in (old, new))
         where = at.child("x-supported-platforms")
         if "ANY" in before and "ANY" not in after:
-            self.out.add("platform-support-removed", where, f"documented for ANY platform -> {', '.join(sorted(after))}")
+            self.out.add(
+                "platform-support-removed", where, f"documented for ANY platform -> {', '.join(sorted(after))}"
+            )
         elif "ANY" not in before and "ANY" not in after:
             for name in sorted(before - after):
                 self.out.add("platform-support-removed", where, f"{name} no longer documented")
@@ -99,7 +119,9 @@ class OperationDiffer:
                 self.out.add("platform-support-added", where, f"{name} now documented")
 
     # -- parameters -----------------------------------------------------------------------------
-    def _params(self, spec: dict[str, Any], path: str, method: str) -> dict[tuple[str, str], tuple[dict[str, Any], str, str]]:
+    def _params(
+        self, spec: dict[str, Any], path: str, method: str
+    ) -> dict[tuple[str, str], tuple[dict[str, Any], str, str]]:
         """(in, name) -> (parameter, its pointer, where the operation lists it); path variables keyed by position,
         header names lower-cased."""
         item = spec["paths"][path]
@@ -132,8 +154,11 @@ class OperationDiffer:
                 assert target is not None
                 added.remove(target)
                 check = "request-parameter-moved" if moved else "request-parameter-renamed"
-                self.out.add(check, at.moved(listed, new[target][2]),
-                             f"{label} is now {new[target][0].get('name')} ({target[0]})")
+                self.out.add(
+                    check,
+                    at.moved(listed, new[target][2]),
+                    f"{label} is now {new[target][0].get('name')} ({target[0]})",
+                )
             else:
                 self.out.add("request-parameter-removed", at.moved(listed, at.new), f"{label} removed", side="old")
         for key in added:
@@ -148,20 +173,25 @@ class OperationDiffer:
         shape = [canonical(deref(spec, p.get("schema"), "")[0]) for spec, p in ((self.old, old), (self.new, new))]
         return shape[0] == shape[1] and bool(old.get("required")) == bool(new.get("required"))
 
-    def _parameter(self, old: tuple[dict[str, Any], str, str], new: tuple[dict[str, Any], str, str],
-                   key: tuple[str, str], at: At) -> None:
+    def _parameter(
+        self, old: tuple[dict[str, Any], str, str], new: tuple[dict[str, Any], str, str], key: tuple[str, str], at: At
+    ) -> None:
         (before, old_ptr, _), (after, new_ptr, _) = old, new
         where = at.moved(old_ptr, new_ptr)
         label = f"parameter {after.get('name')} ({key[0]})"
         if bool(after.get("required")) != bool(before.get("required")):
-            check = "request-parameter-became-required" if after.get("required") else "request-parameter-became-optional"
+            check = (
+                "request-parameter-became-required" if after.get("required") else "request-parameter-became-optional"
+            )
             self.out.add(check, where, f"{label} is now {'required' if after.get('required') else 'optional'}")
         style, explode = _STYLE.get(key[0], ("form", True))
         styles = [(p.get("style", style), p.get("explode", p.get("style", style) == "form")) for p in (before, after)]
         if styles[0] != styles[1]:
             self.out.add("request-parameter-style-changed", where, f"{label}: style/explode {styles[0]} -> {styles[1]}")
-        for ext, added_id, removed_id in (("x-filterable-fields", "filterable-field-added", "filterable-field-removed"),
-                                          ("x-sortable-fields", "sortable-field-added", "sortable-field-removed")):
+        for ext, added_id, removed_id in (
+            ("x-filterable-fields", "filterable-field-added", "filterable-field-removed"),
+            ("x-sortable-fields", "sortable-field-added", "sortable-field-removed"),
+        ):
             was, now = (names(p.get(ext)) for p in (before, after))
             for name in sorted(was - now):
                 self.out.add(removed_id, where.child(ext), f"{label}: {name} no longer accepted")
@@ -171,8 +201,10 @@ class OperationDiffer:
         for p, ptr, i in ((before, old_ptr, 0), (after, new_ptr, 1)):
             if "schema" not in p and isinstance(p.get("content"), dict) and p["content"]:
                 media_key, media = next(iter(p["content"].items()))
-                schemas[i] = (media.get("schema") if isinstance(media, dict) else None,
-                              f"{ptr}/content/{escape(media_key)}/schema")
+                schemas[i] = (
+                    media.get("schema") if isinstance(media, dict) else None,
+                    f"{ptr}/content/{escape(media_key)}/schema",
+                )
         self.schemas.compare(schemas[0][0], schemas[1][0], "request", where.moved(schemas[0][1], schemas[1][1]))
 
     # -- bodies and responses -------------------------------------------------------------------
@@ -184,7 +216,9 @@ class OperationDiffer:
             return
         if not isinstance(old, dict):
             required = bool(new.get("required"))
-            self.out.add(f"request-body-added-{'required' if required else 'optional'}", at, "a request body is declared")
+            self.out.add(
+                f"request-body-added-{'required' if required else 'optional'}", at, "a request body is declared"
+            )
             return
         if not isinstance(new, dict):
             self.out.add("request-body-removed", at, "the request body is gone", side="old")
@@ -201,8 +235,12 @@ class OperationDiffer:
                 self.out.add(f"{ctx}-media-type-removed", at.child(key), f"media type {key} removed", side="old")
                 continue
             new_key, new_body = new_media[name]
-            self.schemas.compare(media.get("schema"), new_body.get("schema"), ctx,
-                                 at.moved(f"{at.old}/{escape(key)}/schema", f"{at.new}/{escape(new_key)}/schema"))
+            self.schemas.compare(
+                media.get("schema"),
+                new_body.get("schema"),
+                ctx,
+                at.moved(f"{at.old}/{escape(key)}/schema", f"{at.new}/{escape(new_key)}/schema"),
+            )
         for name, (key, _) in new_media.items():
             if name not in old_media:
                 self.out.add(f"{ctx}-media-type-added", at.child(key), f"media type {key} added")
@@ -225,8 +263,7 @@ class OperationDiffer:
                 check = "response-success-status-removed" if success else "response-error-status-removed"
                 self.out.add(check, at.child(status), f"status {status} is no longer documented", side="old")
                 continue
-            self._response(raw, new[covering], at.moved(
-                f"{at.old}/{escape(status)}", f"{at.new}/{escape(covering)}"))
+            self._response(raw, new[covering], at.moved(f"{at.old}/{escape(status)}", f"{at.new}/{escape(covering)}"))
         old_codes = {str(k) for k in old}
         for status in new:
             if status not in old_codes:
@@ -240,8 +277,12 @@ class OperationDiffer:
             return
         at = at.moved(old_ptr, new_ptr)
         self._content(old.get("content"), new.get("content"), "response", at.child("content"))
-        old_headers = {str(k).lower(): (k, v) for k, v in mapping(old.get("headers")).items() if str(k).lower() != "content-type"}
-        new_headers = {str(k).lower(): (k, v) for k, v in mapping(new.get("headers")).items() if str(k).lower() != "content-type"}
+        old_headers = {
+            str(k).lower(): (k, v) for k, v in mapping(old.get("headers")).items() if str(k).lower() != "content-type"
+        }
+        new_headers = {
+            str(k).lower(): (k, v) for k, v in mapping(new.get("headers")).items() if str(k).lower() != "content-type"
+        }
         for name, (key, raw) in old_headers.items():
             header, header_ptr = deref(self.old, raw, f"{at.old}/headers/{escape(key)}")
             required = isinstance(header, dict) and bool(header.get("required"))

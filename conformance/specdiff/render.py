@@ -63,7 +63,9 @@ def github(verdict: Verdict, path: str) -> str:
         place = f"file={_escape_property(path)}" + (f",line={f.line}" if f.line else "")
         title = _escape_property(f"spec-diff {f.id} ({f.severity})")
         via = f" ({f.operation})" if f.operation else ""
-        lines.append(f"::{_LEVEL[f.severity]} {place},title={title}::{_escape_data(f'{f.message}{via} at {f.location}')}")
+        lines.append(
+            f"::{_LEVEL[f.severity]} {place},title={title}::{_escape_data(f'{f.message}{via} at {f.location}')}"
+        )
     lines.append(_counts(verdict))
     return "\n".join(lines) + "\n"
 

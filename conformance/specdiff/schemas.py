@@ -12,7 +12,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from accounting_conformance.conformance.specdiff.checks import BOUND_IDS
-from accounting_conformance.conformance.specdiff.model import At, Recorder, canonical, deref, mapping, names, sequence, shown
+from accounting_conformance.conformance.specdiff.model import (
+    At,
+    Recorder,
+    canonical,
+    deref,
+    mapping,
+    names,
+    sequence,
+    shown,
+)
 
 _ANY = frozenset({"string", "number", "integer", "boolean", "array", "object"})
 _UPPER = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
@@ -107,7 +116,9 @@ class SchemaDiffer:
         value_changed = self._value(old_node, new_node, ctx, at) if judge_value else False
         old_wrapped, new_wrapped = self._unwrap(self.old, old_node), self._unwrap(self.new, new_node)
         unions = [any(key in node for key in _UNIONS) for node in (old_node, new_node)]
-        if unions[0] != unions[1] and (old_wrapped or new_wrapped):  # `type: [X, 'null']` rewritten as `oneOf: [X, null]`
+        if unions[0] != unions[1] and (
+            old_wrapped or new_wrapped
+        ):  # `type: [X, 'null']` rewritten as `oneOf: [X, null]`
             self._constraints(old_wrapped or old_node, new_wrapped or new_node, ctx, at)
             return
         self._constraints(old_node, new_node, ctx, at)
@@ -142,8 +153,11 @@ class SchemaDiffer:
         elif gained:
             self.out.add(f"{ctx}-type-widened", at, change)
         if old_null != new_null:
-            self.out.add(f"{ctx}-became-{'nullable' if new_null else 'not-nullable'}", at,
-                         "null is now accepted" if new_null else "null is no longer accepted")
+            self.out.add(
+                f"{ctx}-became-{'nullable' if new_null else 'not-nullable'}",
+                at,
+                "null is now accepted" if new_null else "null is no longer accepted",
+            )
         self._enum(old_enum, new_enum, ctx, at)
         return len(self.out.findings) != before
 
@@ -171,16 +185,20 @@ class SchemaDiffer:
             before, after = _number(old.get(keyword)), _number(new.get(keyword))
             if before == after:
                 continue
-            tighter = after is not None and (before is None or (after < before if keyword in _UPPER else after > before))
+            tighter = after is not None and (
+                before is None or (after < before if keyword in _UPPER else after > before)
+            )
             self._bound(keyword, tighter, ctx, at, old.get(keyword), new.get(keyword))
         before, after = _number(old.get("multipleOf")), _number(new.get("multipleOf"))
         if before != after:  # a new step that divides the old one accepts every old value
             divides = before is not None and after is not None and after != 0 and before % after == 0
-            self._bound("multipleOf", after is not None and not divides, ctx, at, old.get("multipleOf"),
-                        new.get("multipleOf"))
+            self._bound(
+                "multipleOf", after is not None and not divides, ctx, at, old.get("multipleOf"), new.get("multipleOf")
+            )
         if bool(old.get("uniqueItems")) != bool(new.get("uniqueItems")):
-            self._bound("uniqueItems", bool(new.get("uniqueItems")), ctx, at, old.get("uniqueItems"),
-                        new.get("uniqueItems"))
+            self._bound(
+                "uniqueItems", bool(new.get("uniqueItems")), ctx, at, old.get("uniqueItems"), new.get("uniqueItems")
+            )
         before_p, after_p = old.get("pattern"), new.get("pattern")
         if before_p != after_p:
             if before_p is not None and after_p is not None:
@@ -190,8 +208,11 @@ class SchemaDiffer:
 
     def _bound(self, keyword: str, tighter: bool, ctx: str, at: At, before: Any, after: Any) -> None:
         verdict = "tightened" if tighter else "relaxed"
-        self.out.add(f"{ctx}-{BOUND_IDS[keyword]}-{verdict}", at,
-                     f"{keyword} {'unset' if before is None else shown(before)} -> {'unset' if after is None else shown(after)}")
+        self.out.add(
+            f"{ctx}-{BOUND_IDS[keyword]}-{verdict}",
+            at,
+            f"{keyword} {'unset' if before is None else shown(before)} -> {'unset' if after is None else shown(after)}",
+        )
 
     def _default(self, old: dict[str, Any], new: dict[str, Any], at: At) -> None:
         if "default" not in old and "default" not in new:
@@ -224,13 +245,20 @@ class SchemaDiffer:
             if isinstance(before, dict) and before.get(hidden):
                 continue  # not part of this direction before; if it is now, it is new (below)
             if name not in new_props:
-                check = ("request-property-removed" if ctx == "request" else
-                         "response-property-removed" if name in old_req else "response-optional-property-removed")
+                check = (
+                    "request-property-removed"
+                    if ctx == "request"
+                    else "response-property-removed"
+                    if name in old_req
+                    else "response-optional-property-removed"
+                )
                 self.out.add(check, where, f"property {name} removed", side="old")
                 continue
             after, _ = self.resolve(self.new, new_props[name], "")
             if isinstance(after, dict) and after.get(hidden):
-                check = "request-property-became-read-only" if ctx == "request" else "response-property-became-write-only"
+                check = (
+                    "request-property-became-read-only" if ctx == "request" else "response-property-became-write-only"
+                )
                 self.out.add(check, where, f"property {name} is now {hidden}")
                 continue
             self._filterable(before, after, name, where)
@@ -254,8 +282,11 @@ class SchemaDiffer:
                 check = "request-property-became-required" if name in old_props else "request-property-added-required"
                 self.out.add(check, at.child("properties", name), f"property {name} is now required")
             elif ctx == "response" and name in old_props:
-                self.out.add("response-property-became-required", at.child("properties", name),
-                             f"property {name} is now always present")
+                self.out.add(
+                    "response-property-became-required",
+                    at.child("properties", name),
+                    f"property {name} is now always present",
+                )
         for name in sorted(old_req - new_req):
             if name in new_props and not self._hidden(new_props.get(name), hidden):
                 check = "request-property-became-optional" if ctx == "request" else "response-property-became-optional"
@@ -267,8 +298,11 @@ class SchemaDiffer:
 
     def _unhidden(self, old_props: dict[str, Any], new_props: dict[str, Any], hidden: str) -> set[str]:
         """Properties hidden from this direction before (readOnly in requests, writeOnly in responses) and not now."""
-        return {name for name, raw in old_props.items()
-                if name in new_props and self._hidden(raw, hidden, self.old) and not self._hidden(new_props[name], hidden)}
+        return {
+            name
+            for name, raw in old_props.items()
+            if name in new_props and self._hidden(raw, hidden, self.old) and not self._hidden(new_props[name], hidden)
+        }
 
     def _filterable(self, before: Any, after: Any, name: str, where: At) -> None:
         was, now = (isinstance(s, dict) and bool(s.get("x-filterable")) for s in (before, after))
@@ -288,7 +322,9 @@ class SchemaDiffer:
         rank = {"open": 0, "typed": 1, "closed": 2}
         before, after = self._openness(old), self._openness(new)
         if before == after == "typed":
-            self.compare(old["additionalProperties"], new["additionalProperties"], ctx, at.child("additionalProperties"))
+            self.compare(
+                old["additionalProperties"], new["additionalProperties"], ctx, at.child("additionalProperties")
+            )
         elif before != after:
             kind = "closed" if rank[after] > rank[before] else "opened"
             self.out.add(f"{ctx}-additional-properties-{kind}", at, f"undeclared properties: {before} -> {after}")
@@ -342,4 +378,3 @@ class SchemaDiffer:
     def _null_only(self, spec: dict[str, Any], part: Any) -> bool:
         types, null, _ = self.accepts(spec, part)
         return null and not types
-

@@ -16,7 +16,9 @@ def _requirements(spec: dict[str, Any], op: dict[str, Any]) -> list[Requirement]
     found = []
     for alternative in sequence(declared):
         if isinstance(alternative, dict):
-            found.append(frozenset((str(name), frozenset(map(str, sequence(scopes)))) for name, scopes in alternative.items()))
+            found.append(
+                frozenset((str(name), frozenset(map(str, sequence(scopes)))) for name, scopes in alternative.items())
+            )
     return found
 
 
@@ -27,11 +29,18 @@ def _satisfies(held: Requirement, wanted: Requirement) -> bool:
 
 
 def _text(requirement: Requirement) -> str:
-    return " + ".join(f"{name}{list(sorted(scopes)) if scopes else ''}" for name, scopes in sorted(requirement)) or "none"
+    return (
+        " + ".join(f"{name}{list(sorted(scopes)) if scopes else ''}" for name, scopes in sorted(requirement)) or "none"
+    )
 
 
-def compare_security(old: dict[str, Any], new: dict[str, Any], old_ops: dict[Any, tuple[str, str, dict[str, Any]]],
-                     new_ops: dict[Any, tuple[str, str, dict[str, Any]]], out: Recorder) -> None:
+def compare_security(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    old_ops: dict[Any, tuple[str, str, dict[str, Any]]],
+    new_ops: dict[Any, tuple[str, str, dict[str, Any]]],
+    out: Recorder,
+) -> None:
     """Record, per operation in both specs, credentials newly needed or no longer needed, and changed schemes in use."""
     in_use: set[str] = set()
     for key, (path, method, op) in old_ops.items():
@@ -61,10 +70,12 @@ def compare_security(old: dict[str, Any], new: dict[str, Any], old_ops: dict[Any
     old_schemes = mapping(mapping(old.get("components")).get("securitySchemes"))
     new_schemes = mapping(mapping(new.get("components")).get("securitySchemes"))
     for name in sorted(in_use):
-        before, after = old_schemes.get(name), new_schemes.get(name)
-        if not isinstance(before, dict) or not isinstance(after, dict):
+        old_scheme, new_scheme = old_schemes.get(name), new_schemes.get(name)
+        if not isinstance(old_scheme, dict) or not isinstance(new_scheme, dict):
             continue
-        changed = [f for f in _SCHEME_FIELDS if str(before.get(f, "")).lower() != str(after.get(f, "")).lower()]
+        changed = [
+            f for f in _SCHEME_FIELDS if str(old_scheme.get(f, "")).lower() != str(new_scheme.get(f, "")).lower()
+        ]
         if changed:
-            where = f"#/components/securitySchemes/{escape(name)}"
-            out.add("security-scheme-changed", At(where, where), f"scheme {name}: {', '.join(changed)} changed")
+            pointer = f"#/components/securitySchemes/{escape(name)}"
+            out.add("security-scheme-changed", At(pointer, pointer), f"scheme {name}: {', '.join(changed)} changed")

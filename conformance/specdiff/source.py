@@ -36,8 +36,9 @@ def read_at(ref: str, path: Path) -> str:
     """The text of a file at a git ref (`git show REF:path`), the path taken inside the repository holding it."""
     git = ["git", "-C", str(path.resolve().parent)]
     try:
-        verify = subprocess.run([*git, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-                                capture_output=True, text=True, check=False)
+        verify = subprocess.run(
+            [*git, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], capture_output=True, text=True, check=False
+        )
         shown = subprocess.run([*git, "show", f"{ref}:./{path.name}"], capture_output=True, text=True, check=False)
     except OSError as exc:
         raise SpecError(f"cannot run git: {exc}") from None

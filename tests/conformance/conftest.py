@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
-
-import tomllib
 
 import pytest
 import schemathesis
@@ -16,8 +15,8 @@ from accounting_conformance.conformance.checks import REPLACED_BUILTINS, CheckFu
 from accounting_conformance.conformance.client import ApiClient
 from accounting_conformance.conformance.contract import component
 from accounting_conformance.conformance.plugin import ConformancePlugin
-from accounting_conformance.conformance.responses import ResponseContract
 from accounting_conformance.conformance.resources import contract_path, schemathesis_config_path
+from accounting_conformance.conformance.responses import ResponseContract
 from accounting_conformance.conformance.settings import Settings
 from accounting_conformance.conformance.states import StateLog
 from accounting_conformance.conformance.transport import honour_retry_after
@@ -78,7 +77,7 @@ def client(settings: Settings, api_schema: schemathesis.BaseSchema) -> Iterator[
 
 
 @pytest.fixture(scope="session")
-def fixtures(settings: Settings) -> "Fixtures":
+def fixtures(settings: Settings) -> Fixtures:
     """The target's customers, vendors, accounts, items and bills."""
     from accounting_conformance.conformance.fixtures import load_fixtures
 
@@ -122,7 +121,6 @@ def api_schema(settings: Settings, tag: str) -> Iterator[schemathesis.BaseSchema
         yield honour_retry_after(schemathesis.openapi.from_path(SPEC, config=config))
     finally:
         schemathesis.hooks.unregister(hook)
-
 
 
 def tagged_field(kind: str) -> str:

@@ -15,10 +15,31 @@ pytestmark = pytest.mark.phase("fuzz")
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
-@pytest.mark.rules("SCHEMA-001", "SCHEMA-002", "SCHEMA-003", "SCHEMA-004", "AUTH-001", "METHOD-001",
-                   "MONEY-001", "MONEY-002", "MONEY-003", "MONEY-004", "MONEY-005", "MONEY-006", "MONEY-007",
-                   "MONEY-008", "MONEY-009", "STATUS-001", "STATUS-002", "TIME-001", "CUR-001", "FETCH-001")
+@pytest.mark.rules(
+    "SCHEMA-001",
+    "SCHEMA-002",
+    "SCHEMA-003",
+    "SCHEMA-004",
+    "AUTH-001",
+    "METHOD-001",
+    "MONEY-001",
+    "MONEY-002",
+    "MONEY-003",
+    "MONEY-004",
+    "MONEY-005",
+    "MONEY-006",
+    "MONEY-007",
+    "MONEY-008",
+    "MONEY-009",
+    "STATUS-001",
+    "STATUS-002",
+    "TIME-001",
+    "CUR-001",
+    "FETCH-001",
+)
 @schema.parametrize()
-def test_operation_conforms_to_the_contract(case: schemathesis.Case[Any], settings, our_checks: tuple[CheckFunction, ...]) -> None:  # type: ignore[no-untyped-def]
+def test_operation_conforms_to_the_contract(
+    case: schemathesis.Case[Any], settings, our_checks: tuple[CheckFunction, ...]
+) -> None:  # type: ignore[no-untyped-def]
     require(settings.platform, case.operation.definition.raw["operationId"])
     case.call_and_validate(additional_checks=list(our_checks))

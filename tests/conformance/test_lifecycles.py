@@ -22,6 +22,7 @@ from accounting_conformance.conformance.fixtures import Fixtures
 from accounting_conformance.conformance.ledger import Ledger, Memo, Target
 from accounting_conformance.conformance.platforms import require
 from accounting_conformance.conformance.states import StateLog
+
 from . import builders
 
 pytestmark = pytest.mark.phase("lifecycles")
@@ -48,18 +49,25 @@ class Walk:
         decimals = [(t, D(v)) for t, v in plan]
         prediction = self.ledger.predict_application(self.memo.id, decimals)
         assert prediction.accepted == accepted, f"the walk itself is wrong: {prediction.reason}"
-        exchange = self.client.request("POST", kinds.application(self.kind).path,
-                                       body=builders.application(self.kind, self.memo.id, *plan))
-        status_is(self.client, exchange, (200,) if accepted else (400,), rule,
-                  "the application fits what is open" if accepted else f"refused: {prediction.reason}")
+        exchange = self.client.request(
+            "POST", kinds.application(self.kind).path, body=builders.application(self.kind, self.memo.id, *plan)
+        )
+        status_is(
+            self.client,
+            exchange,
+            (200,) if accepted else (400,),
+            rule,
+            "the application fits what is open" if accepted else f"refused: {prediction.reason}",
+        )
         if accepted:
             self.ledger.apply(self.memo.id, decimals)
         self.compare(rule, [t for t, _ in plan])
 
     def revert(self, bill_id: str) -> None:
         """Revert the memo's application to one bill, and compare."""
-        exchange = self.client.request("POST", kinds.revert(self.kind).path,
-                                       body=builders.unapplication(self.kind, self.memo.id, bill_id))
+        exchange = self.client.request(
+            "POST", kinds.revert(self.kind).path, body=builders.unapplication(self.kind, self.memo.id, bill_id)
+        )
         status_is(self.client, exchange, (200,), "APPLY-003", "the memo has credit applied to that bill")
         self.ledger.revert(self.memo.id, bill_id)
         self.compare("APPLY-003", [])
@@ -68,8 +76,13 @@ class Walk:
         """Try to delete the memo: refused (400, nothing changes) while anything is applied, else gone."""
         accepted = self.ledger.predict_delete(self.memo.id).accepted
         exchange = self.client.request("DELETE", kinds.get(self.kind).item(self.memo.id))
-        status_is(self.client, exchange, (200,) if accepted else (400,), "WRITE-003",
-                  "a memo without applications is deleted" if accepted else "a memo with applications is not deleted")
+        status_is(
+            self.client,
+            exchange,
+            (200,) if accepted else (400,),
+            "WRITE-003",
+            "a memo without applications is deleted" if accepted else "a memo with applications is not deleted",
+        )
         if not accepted:
             self.compare("WRITE-003", [])
             return False
@@ -93,8 +106,12 @@ class Walk:
         exchange, obj = fetched
         now = instant(self.client, exchange, obj, "updated_at", rule)
         if now < self.stamps.get(obj["id"], now):
-            raise violation(rule, expected=f"{kind}.updated_at never before {self.stamps[obj['id']]} ns (an earlier read)",
-                            received=f"updated_at = {obj['updated_at']}", reproduction=exchange.reproduction(self.client.redactor))
+            raise violation(
+                rule,
+                expected=f"{kind}.updated_at never before {self.stamps[obj['id']]} ns (an earlier read)",
+                received=f"updated_at = {obj['updated_at']}",
+                reproduction=exchange.reproduction(self.client.redactor),
+            )
         self.stamps[obj["id"]] = now
 
 
@@ -102,11 +119,21 @@ class Walk:
 def test_an_invoice_credit_memo_goes_through_every_state_and_both_sides_follow(
     client: ApiClient, fixtures: Fixtures, tag: str, states: StateLog, settings: Any
 ) -> None:
-    require(settings.platform, "createInvoice", "createInvoiceCreditMemo", "createInvoiceCreditApplication",
-            "deleteInvoiceCreditMemo")
+    require(
+        settings.platform,
+        "createInvoice",
+        "createInvoiceCreditMemo",
+        "createInvoiceCreditApplication",
+        "deleteInvoiceCreditMemo",
+    )
     body = builders.invoice_credit_memo(fixtures, tag)
-    walk = Walk(client, states, "invoice_credit_memo", create(client, "invoice_credit_memo", body),
-                body["invoice_credit_memo"]["customer_id"])
+    walk = Walk(
+        client,
+        states,
+        "invoice_credit_memo",
+        create(client, "invoice_credit_memo", body),
+        body["invoice_credit_memo"]["customer_id"],
+    )
     invoices = []
     for due in ("4.00", "20.00", "20.00"):
         created = create(client, "invoice", builders.invoice(fixtures, tag, amounts=(due,)))
@@ -132,8 +159,13 @@ def test_an_invoice_credit_memo_goes_through_every_state_and_both_sides_follow(
 def test_a_bill_credit_memo_is_used_up_and_reverted_back_to_open(
     client: ApiClient, fixtures: Fixtures, tag: str, states: StateLog, settings: Any
 ) -> None:
-    require(settings.platform, "createBillCreditMemo", "createBillCreditApplication", "revertBillCreditApplication",
-            "deleteBillCreditMemo")
+    require(
+        settings.platform,
+        "createBillCreditMemo",
+        "createBillCreditApplication",
+        "revertBillCreditApplication",
+        "deleteBillCreditMemo",
+    )
     body = builders.bill_credit_memo(fixtures, tag)
     vendor = body["bill_credit_memo"]["vendor_id"]
     walk = Walk(client, states, "bill_credit_memo", create(client, "bill_credit_memo", body), vendor)

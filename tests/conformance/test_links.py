@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings as hsettings
+from hypothesis import HealthCheck
+from hypothesis import settings as hsettings
 
 from accounting_conformance.conformance.checks import CheckFunction
 from accounting_conformance.conformance.settings import Settings
@@ -15,16 +16,21 @@ pytestmark = pytest.mark.phase("links")
 
 
 @pytest.mark.rules("SCHEMA-001", "SCHEMA-002", "WRITE-001", "WRITE-003", "MONEY-003", "STATUS-001", "FETCH-001")
-def test_linked_operations_conform_to_the_contract(api_schema: schemathesis.BaseSchema, settings: Settings,
-                                                   our_checks: tuple[CheckFunction, ...]) -> None:
+def test_linked_operations_conform_to_the_contract(
+    api_schema: schemathesis.BaseSchema, settings: Settings, our_checks: tuple[CheckFunction, ...]
+) -> None:
     base = api_schema.as_state_machine()
 
     class Links(base):  # type: ignore[valid-type,misc]
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
             super().validate_response(response, case, additional_checks=list(our_checks), **kwargs)
 
-    Links.run(settings=hsettings(
-        max_examples=settings.profile.stateful_examples,
-        stateful_step_count=settings.profile.stateful_steps,
-        deadline=None, database=None, suppress_health_check=list(HealthCheck),
-    ))
+    Links.run(
+        settings=hsettings(
+            max_examples=settings.profile.stateful_examples,
+            stateful_step_count=settings.profile.stateful_steps,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

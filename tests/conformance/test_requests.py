@@ -12,6 +12,7 @@ from accounting_conformance.conformance.client import ApiClient
 from accounting_conformance.conformance.expect import create, fetch, same, status_is
 from accounting_conformance.conformance.fixtures import Fixtures
 from accounting_conformance.conformance.platforms import operation_id, require
+
 from . import builders
 
 pytestmark = pytest.mark.phase("requests")
@@ -22,7 +23,9 @@ NOT_AN_OBJECT = ["null", "[]", '"prefer_sync"', "3", "\x0c"]  # a lone form feed
 @pytest.mark.rules("SCHEMA-003")
 @pytest.mark.parametrize("kind", kinds.NAMES)
 @pytest.mark.parametrize("body", NOT_AN_OBJECT)
-def test_a_create_whose_body_is_not_an_object_is_rejected(client: ApiClient, settings: Any, kind: str, body: str) -> None:
+def test_a_create_whose_body_is_not_an_object_is_rejected(
+    client: ApiClient, settings: Any, kind: str, body: str
+) -> None:
     require(settings.platform, operation_id("create", kind))
     exchange = client.request("POST", kinds.get(kind).path, raw=body)
     status_is(client, exchange, (400, 422), "SCHEMA-003", f"a body of {body!r} is not a {kind} request")
@@ -37,6 +40,8 @@ def test_a_delete_whose_body_is_not_an_object_is_rejected_and_deletes_nothing(
     require(settings.platform, operation_id("create", kind), operation_id("delete", kind))
     memo = create(client, kind, getattr(builders, kind)(fixtures, tag))
     exchange = client.request("DELETE", kinds.get(kind).item(memo["id"]), raw=body)
-    status_is(client, exchange, (400, 422), "SCHEMA-003", f"the optional body of a delete is a JSON object, not {body!r}")
+    status_is(
+        client, exchange, (400, 422), "SCHEMA-003", f"the optional body of a delete is a JSON object, not {body!r}"
+    )
     exchange, after = fetch(client, kind, memo["id"], "SCHEMA-003")
     same(client, exchange, "SCHEMA-003", "the memo after a refused delete", memo["id"], after.get("id"))

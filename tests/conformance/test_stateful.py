@@ -6,8 +6,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings as hsettings, strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis import HealthCheck, Phase
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.client import ApiClient
@@ -19,6 +29,7 @@ from accounting_conformance.conformance.platforms import require
 from accounting_conformance.conformance.settings import Settings
 from accounting_conformance.conformance.states import StateLog
 from accounting_conformance.strategies import allocations, documents, money
+
 from . import builders
 
 pytestmark = pytest.mark.phase("model")
@@ -44,8 +55,15 @@ class LedgerMachine(RuleBasedStateMachine):
     @initialize()
     def know_the_bills(self) -> None:
         for bill in self.fixtures.bills:
-            self.ledger.add_target(Target(bill.id, Decimal(str(bill.total_amount)), bill.currency_code, bill.vendor_id,
-                                          Decimal(str(bill.amount_due))))
+            self.ledger.add_target(
+                Target(
+                    bill.id,
+                    Decimal(str(bill.total_amount)),
+                    bill.currency_code,
+                    bill.vendor_id,
+                    Decimal(str(bill.amount_due)),
+                )
+            )
 
     @initialize(target=invoices, data=st.data())
     def an_invoice_to_apply_to(self, data: st.DataObject) -> str:
@@ -55,13 +73,32 @@ class LedgerMachine(RuleBasedStateMachine):
     # ----------------------------------------------------------------- creates
     def _create_memo(self, kind: str, body: dict[str, Any]) -> str:
         exchange = self.client.request("POST", kinds.get(kind).path, body=body)
-        created = envelope(self.client, exchange, status_is(self.client, exchange, (200,), "WRITE-001", f"a valid {kind} is created"),
-                           kind, "WRITE-001")
+        created = envelope(
+            self.client,
+            exchange,
+            status_is(self.client, exchange, (200,), "WRITE-001", f"a valid {kind} is created"),
+            kind,
+            "WRITE-001",
+        )
         attrs = body[kind]
         total = _lines_total(attrs["line_items"])
         party = attrs["customer_id"] if kind == ICM else attrs["vendor_id"]
-        same(self.client, exchange, "WRITE-001", f"created {kind} total_amount", total, amount(created.get("total_amount")))
-        same(self.client, exchange, "WRITE-001", f"created {kind} currency_code", attrs["currency_code"], created.get("currency_code"))
+        same(
+            self.client,
+            exchange,
+            "WRITE-001",
+            f"created {kind} total_amount",
+            total,
+            amount(created.get("total_amount")),
+        )
+        same(
+            self.client,
+            exchange,
+            "WRITE-001",
+            f"created {kind} currency_code",
+            attrs["currency_code"],
+            created.get("currency_code"),
+        )
         self.ledger.add_memo(Memo(kind, created["id"], total, attrs["currency_code"], party))
         self._compare(created["id"], [], "WRITE-001")  # re-read: what was created is what is stored
         return str(created["id"])
@@ -69,8 +106,11 @@ class LedgerMachine(RuleBasedStateMachine):
     def _concentrated(self, data: st.DataObject, body: dict[str, Any], key: str, party: str) -> dict[str, Any]:
         """Most documents go to two USD parties, so that memos and targets meet often enough to apply."""
         if data.draw(st.integers(0, 4)) > 0:
-            parties = (self.fixtures.customers("USD") if party == "customer_id" else
-                       [v for v in self.fixtures.vendors("USD") if self.fixtures.bills_for(v.id)])[:2]
+            parties = (
+                self.fixtures.customers("USD")
+                if party == "customer_id"
+                else [v for v in self.fixtures.vendors("USD") if self.fixtures.bills_for(v.id)]
+            )[:2]
             body[key][party] = data.draw(st.sampled_from([p.id for p in parties]))
         return body
 
@@ -89,16 +129,32 @@ class LedgerMachine(RuleBasedStateMachine):
         body = data.draw(documents.creates("invoice", fixtures=self.fixtures, tag=self.tag, currency="USD"))
         body = self._concentrated(data, body, "invoice", "customer_id")
         exchange = self.client.request("POST", kinds.get("invoice").path, body=body)
-        created = envelope(self.client, exchange, status_is(self.client, exchange, (200,), "WRITE-001", "a valid invoice is created"),
-                           "invoice", "WRITE-001")
+        created = envelope(
+            self.client,
+            exchange,
+            status_is(self.client, exchange, (200,), "WRITE-001", "a valid invoice is created"),
+            "invoice",
+            "WRITE-001",
+        )
         total = amount(created.get("total_amount"))
-        same(self.client, exchange, "WRITE-001", "created invoice sub_total", _lines_total(body["invoice"]["line_items"]),
-             amount(created.get("sub_total")))
+        same(
+            self.client,
+            exchange,
+            "WRITE-001",
+            "created invoice sub_total",
+            _lines_total(body["invoice"]["line_items"]),
+            amount(created.get("sub_total")),
+        )
         if total is None:
-            raise violation("WRITE-001", expected="created invoice total_amount a decimal amount",
-                            received=f"total_amount = {created.get('total_amount')!r}",
-                            reproduction=exchange.reproduction(self.client.redactor))
-        self.ledger.add_target(Target(created["id"], total, body["invoice"]["currency_code"], body["invoice"]["customer_id"], total))
+            raise violation(
+                "WRITE-001",
+                expected="created invoice total_amount a decimal amount",
+                received=f"total_amount = {created.get('total_amount')!r}",
+                reproduction=exchange.reproduction(self.client.redactor),
+            )
+        self.ledger.add_target(
+            Target(created["id"], total, body["invoice"]["currency_code"], body["invoice"]["customer_id"], total)
+        )
         self._compare("", [created["id"]], "WRITE-001")
         return str(created["id"])
 
@@ -108,34 +164,52 @@ class LedgerMachine(RuleBasedStateMachine):
         memo = self.ledger.memos.get(memo_id)
         if memo is None:
             return
-        candidates = [t for t in self.ledger.targets.values()
-                      if (t.id in self.fixtures.bill_ids) == (memo.kind == BCM) and t.party == memo.party
-                      and t.currency == memo.currency and t.due > 0]
+        candidates = [
+            t
+            for t in self.ledger.targets.values()
+            if (t.id in self.fixtures.bill_ids) == (memo.kind == BCM)
+            and t.party == memo.party
+            and t.currency == memo.currency
+            and t.due > 0
+        ]
         if not candidates:
             return
         chosen = data.draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=3, unique_by=lambda t: t.id))
         targets = [(t.id, t.due) for t in chosen]
         due = sum((d for _, d in targets), Decimal(0))
         unit = money.minor_unit(memo.currency)
-        possible = [mode for mode, ok in (("under", memo.remaining > unit), ("exact", 0 < memo.remaining <= due),
-                                          ("over", due >= memo.remaining + unit)) if ok]
+        possible = [
+            mode
+            for mode, ok in (
+                ("under", memo.remaining > unit),
+                ("exact", 0 < memo.remaining <= due),
+                ("over", due >= memo.remaining + unit),
+            )
+            if ok
+        ]
         if not possible:
             return
         mode = data.draw(st.sampled_from(possible))
-        plan = data.draw(allocations.allocation_plans(remaining=memo.remaining, targets=targets, mode=mode,
-                                                      currency=memo.currency))
+        plan = data.draw(
+            allocations.allocation_plans(remaining=memo.remaining, targets=targets, mode=mode, currency=memo.currency)
+        )
         prediction = self.ledger.predict_application(memo_id, plan)
         exchange = self._send_application(memo, plan)
         if prediction.accepted:
             status_is(self.client, exchange, (200,), "APPLY-001", "the application fits the remaining and due amounts")
             self.ledger.apply(memo_id, plan)
         else:
-            status_is(self.client, exchange, (400,), "APPLY-002", f"the application must be refused: {prediction.reason}")
+            status_is(
+                self.client, exchange, (400,), "APPLY-002", f"the application must be refused: {prediction.reason}"
+            )
         self._compare(memo_id, [t for t, _ in plan], "APPLY-001" if prediction.accepted else "APPLY-002")
         if prediction.accepted:
             shares = {value for _, value in plan}
-            self.states.reached("application to one target" if len(plan) == 1 else
-                                f"application to several targets, {'equal' if len(shares) == 1 else 'unequal'} shares")
+            self.states.reached(
+                "application to one target"
+                if len(plan) == 1
+                else f"application to several targets, {'equal' if len(shares) == 1 else 'unequal'} shares"
+            )
 
     def _send_application(self, memo: Memo, plan: list[tuple[str, Decimal]]) -> Any:
         body = builders.application(memo.kind, memo.id, *((target_id, str(value)) for target_id, value in plan))
@@ -148,10 +222,18 @@ class LedgerMachine(RuleBasedStateMachine):
         if memo is None:
             return
         unit = money.minor_unit(memo.currency)
-        candidates = sorted((t for t in self.ledger.targets.values()
-                             if (t.id in self.fixtures.bill_ids) == (memo.kind == BCM) and t.party == memo.party
-                             and t.currency == memo.currency and 0 < t.due and t.due + unit <= memo.remaining),
-                            key=lambda t: t.id)
+        candidates = sorted(
+            (
+                t
+                for t in self.ledger.targets.values()
+                if (t.id in self.fixtures.bill_ids) == (memo.kind == BCM)
+                and t.party == memo.party
+                and t.currency == memo.currency
+                and 0 < t.due
+                and t.due + unit <= memo.remaining
+            ),
+            key=lambda t: t.id,
+        )
         if not candidates:
             return
         target = data.draw(st.sampled_from(candidates))
@@ -198,11 +280,16 @@ class LedgerMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(m.kind == BCM and m.links for m in self.ledger.memos.values()))
     @rule(data=st.data())
     def revert_bill_credit(self, data: st.DataObject) -> None:
-        memo = data.draw(st.sampled_from(sorted((m for m in self.ledger.memos.values() if m.kind == BCM and m.links),
-                                                key=lambda m: m.id)))
+        memo = data.draw(
+            st.sampled_from(
+                sorted((m for m in self.ledger.memos.values() if m.kind == BCM and m.links), key=lambda m: m.id)
+            )
+        )
         bill_id = data.draw(st.sampled_from(sorted(memo.links)))
         was_used_up = memo.remaining == 0
-        exchange = self.client.request("POST", kinds.revert(BCM).path, body=builders.unapplication(BCM, memo.id, bill_id))
+        exchange = self.client.request(
+            "POST", kinds.revert(BCM).path, body=builders.unapplication(BCM, memo.id, bill_id)
+        )
         status_is(self.client, exchange, (200,), "APPLY-003", "the memo has credit applied to that bill")
         self.ledger.revert(memo.id, bill_id)
         self._compare(memo.id, [bill_id], "APPLY-003")
@@ -241,7 +328,9 @@ class LedgerMachine(RuleBasedStateMachine):
         if not prediction.accepted:
             status_is(self.client, exchange, (400,), "WRITE-003", f"the delete must be refused: {prediction.reason}")
             self._compare(memo_id, [], "WRITE-003")
-            self.states.reached("delete refused while used up" if memo.remaining == 0 else "delete refused while partly applied")
+            self.states.reached(
+                "delete refused while used up" if memo.remaining == 0 else "delete refused while partly applied"
+            )
             return
         status_is(self.client, exchange, (200,), "WRITE-003", "a memo without applications can be deleted")
         gone = self.client.request("GET", kinds.get(memo.kind).item(memo_id))
@@ -268,15 +357,28 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.rules("STATE-001", "APPLY-001", "APPLY-002", "APPLY-003", "WRITE-001", "WRITE-002", "WRITE-003")
-def test_credit_workflows_match_the_model_ledger(client: ApiClient, fixtures: Fixtures, tag: str, settings: Settings,
-                                                 states: StateLog) -> None:
-    require(settings.platform, "createInvoice", "createInvoiceCreditMemo", "createBillCreditMemo",
-            "createInvoiceCreditApplication", "createBillCreditApplication", "revertBillCreditApplication")
+def test_credit_workflows_match_the_model_ledger(
+    client: ApiClient, fixtures: Fixtures, tag: str, settings: Settings, states: StateLog
+) -> None:
+    require(
+        settings.platform,
+        "createInvoice",
+        "createInvoiceCreditMemo",
+        "createBillCreditMemo",
+        "createInvoiceCreditApplication",
+        "createBillCreditApplication",
+        "revertBillCreditApplication",
+    )
     # a factory "can be a class or a function" (run_state_machine_as_test's docstring); its annotation says a class
-    run_state_machine_as_test(lambda: LedgerMachine(client, fixtures, tag, states), settings=hsettings(  # type: ignore[arg-type]
-        max_examples=settings.profile.stateful_examples,
-        stateful_step_count=settings.profile.stateful_steps,
-        deadline=None, database=None, derandomize=False,
-        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
-        suppress_health_check=list(HealthCheck),
-    ))
+    run_state_machine_as_test(
+        lambda: LedgerMachine(client, fixtures, tag, states),
+        settings=hsettings(  # type: ignore[arg-type]
+            max_examples=settings.profile.stateful_examples,
+            stateful_step_count=settings.profile.stateful_steps,
+            deadline=None,
+            database=None,
+            derandomize=False,
+            phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+            suppress_health_check=list(HealthCheck),
+        ),
+    )

@@ -17,6 +17,7 @@ from accounting_conformance.conformance.failures import violation
 from accounting_conformance.conformance.fixtures import Fixtures
 from accounting_conformance.conformance.instants import instant_ns
 from accounting_conformance.conformance.platforms import marked_operations, operation_id, require
+
 from . import builders
 
 pytestmark = pytest.mark.phase("writes")
@@ -56,8 +57,9 @@ def test_create_echoes_its_input_and_can_be_fetched(client: ApiClient, fixtures:
 
 @pytest.mark.rules("WRITE-002")
 @pytest.mark.parametrize("kind", UPDATABLE)
-def test_update_persists_sent_fields_keeps_others_and_moves_updated_at(client: ApiClient, fixtures: Fixtures, tag: str,
-                                                                       settings: Any, kind: str) -> None:
+def test_update_persists_sent_fields_keeps_others_and_moves_updated_at(
+    client: ApiClient, fixtures: Fixtures, tag: str, settings: Any, kind: str
+) -> None:
     # "fields sent replace, fields left out persist, `updated_at` moves strictly forward" (info.description), on every
     # update of every kind; two updates in a row, so that a clock of whole seconds shows too
     require(settings.platform, operation_id("update", kind))
@@ -69,13 +71,22 @@ def test_update_persists_sent_fields_keeps_others_and_moves_updated_at(client: A
         status_is(client, exchange, (200,), "WRITE-002", "a valid update is accepted")
         exchange, fetched = fetch(client, kind, created["id"], "WRITE-002")
         same(client, exchange, "WRITE-002", f"{kind}.memo", f"{turn} {tag}", fetched.get("memo"))
-        same(client, exchange, "WRITE-002", f"{kind}.document_number (not sent)", body[kind]["document_number"],
-             fetched.get("document_number"))
+        same(
+            client,
+            exchange,
+            "WRITE-002",
+            f"{kind}.document_number (not sent)",
+            body[kind]["document_number"],
+            fetched.get("document_number"),
+        )
         after = instant(client, exchange, fetched, "updated_at", "WRITE-002")
         if not after > before:
-            raise violation("WRITE-002", expected=f"{kind}.updated_at strictly after {before} ns (before the {turn} update)",
-                            received=f"updated_at = {fetched.get('updated_at')} ({after} ns)",
-                            reproduction=exchange.reproduction(client.redactor))
+            raise violation(
+                "WRITE-002",
+                expected=f"{kind}.updated_at strictly after {before} ns (before the {turn} update)",
+                received=f"updated_at = {fetched.get('updated_at')} ({after} ns)",
+                reproduction=exchange.reproduction(client.redactor),
+            )
         before = after
 
 
@@ -84,17 +95,31 @@ LARGEST, SMALLEST = Decimal("999999999.9999"), Decimal("0.0001")
 
 
 @pytest.mark.rules("MONEY-010")
-@pytest.mark.parametrize(("kind", "spelling"), [("invoice_credit_memo", str), ("invoice_credit_memo", float),
-                                                ("bill_credit_memo", float), ("bill_credit_memo", str)])
-def test_amounts_at_the_contracts_bounds_are_kept_exactly(client: ApiClient, fixtures: Fixtures, tag: str, kind: str,
-                                                          spelling: type) -> None:
+@pytest.mark.parametrize(
+    ("kind", "spelling"),
+    [
+        ("invoice_credit_memo", str),
+        ("invoice_credit_memo", float),
+        ("bill_credit_memo", float),
+        ("bill_credit_memo", str),
+    ],
+)
+def test_amounts_at_the_contracts_bounds_are_kept_exactly(
+    client: ApiClient, fixtures: Fixtures, tag: str, kind: str, spelling: type
+) -> None:
     # "Requests accept either spelling for every amount" and "amounts are exact decimals" (info.description)
     body = getattr(builders, kind)(fixtures, tag, amounts=(spelling(LARGEST), spelling(SMALLEST)))
     created = create(client, kind, body)
     exchange, fetched = fetch(client, kind, created["id"], "MONEY-010")
     for field in ("total_amount", "remaining_amount"):
-        same(client, exchange, "MONEY-010", f"{kind}.{field} of lines {LARGEST} + {SMALLEST} sent as {spelling.__name__}",
-             LARGEST + SMALLEST, amount(fetched.get(field)))
+        same(
+            client,
+            exchange,
+            "MONEY-010",
+            f"{kind}.{field} of lines {LARGEST} + {SMALLEST} sent as {spelling.__name__}",
+            LARGEST + SMALLEST,
+            amount(fetched.get(field)),
+        )
 
 
 @pytest.mark.rules("WRITE-003")
@@ -104,21 +129,41 @@ def test_deleted_memo_is_unreachable_and_unlisted(client: ApiClient, fixtures: F
     body = getattr(builders, kind)(fixtures, tag)
     body[kind]["document_number"] = number
     created = create(client, kind, body)
-    status_is(client, client.request("DELETE", kinds.get(kind).item(created["id"])), (200,), "WRITE-003", "delete succeeds")
+    status_is(
+        client, client.request("DELETE", kinds.get(kind).item(created["id"])), (200,), "WRITE-003", "delete succeeds"
+    )
     gone = client.request("GET", kinds.get(kind).item(created["id"]))
     status_is(client, gone, (404, 410), "WRITE-003", "a deleted object is gone")
     listed = client.request("GET", kinds.get(kind).path, params={"filter": f'document_number="{number}"'})
-    page = listing(client, listed, status_is(client, listed, (200,), "WRITE-003", "the list answers"), kinds.get(kind).plural,
-                   "WRITE-003")
+    page = listing(
+        client,
+        listed,
+        status_is(client, listed, (200,), "WRITE-003", "the list answers"),
+        kinds.get(kind).plural,
+        "WRITE-003",
+    )
     same(client, listed, "WRITE-003", "deleted object listed", [], [o["id"] for o in page])
 
 
 def _unchanged(client: ApiClient, memo: dict[str, Any], inv: dict[str, Any]) -> None:
     exchange, after = fetch(client, "invoice_credit_memo", memo["id"], "APPLY-002")
-    same(client, exchange, "APPLY-002", "remaining_amount after a refused application",
-         amount(memo.get("remaining_amount")), amount(after.get("remaining_amount")))
+    same(
+        client,
+        exchange,
+        "APPLY-002",
+        "remaining_amount after a refused application",
+        amount(memo.get("remaining_amount")),
+        amount(after.get("remaining_amount")),
+    )
     exchange, after = fetch(client, "invoice", inv["id"], "APPLY-002")
-    same(client, exchange, "APPLY-002", "amount_due after a refused application", amount(inv.get("amount_due")), amount(after.get("amount_due")))
+    same(
+        client,
+        exchange,
+        "APPLY-002",
+        "amount_due after a refused application",
+        amount(inv.get("amount_due")),
+        amount(after.get("amount_due")),
+    )
 
 
 @pytest.mark.operations("createInvoice")
@@ -128,7 +173,9 @@ def test_over_or_non_positive_application_is_rejected_and_changes_nothing(
     client: ApiClient, fixtures: Fixtures, tag: str, allocated: Any
 ) -> None:
     memo, inv = builders.memo_and_invoice(client, fixtures, tag, "10.00", "50.00")
-    exchange = client.request("POST", ICM_APPLICATION.path, body=builders.application(ICM, memo["id"], (inv["id"], allocated)))
+    exchange = client.request(
+        "POST", ICM_APPLICATION.path, body=builders.application(ICM, memo["id"], (inv["id"], allocated))
+    )
     status_is(client, exchange, (400,), "APPLY-002", f"allocating {allocated} of a 10.00 memo is refused")
     _unchanged(client, memo, inv)
 
@@ -138,7 +185,9 @@ def test_over_or_non_positive_application_is_rejected_and_changes_nothing(
 def test_application_across_currencies_is_rejected(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
     memo = create(client, "invoice_credit_memo", builders.invoice_credit_memo(fixtures, tag, currency="EUR"))
     inv = create(client, "invoice", builders.invoice(fixtures, tag))
-    exchange = client.request("POST", ICM_APPLICATION.path, body=builders.application(ICM, memo["id"], (inv["id"], "1.00")))
+    exchange = client.request(
+        "POST", ICM_APPLICATION.path, body=builders.application(ICM, memo["id"], (inv["id"], "1.00"))
+    )
     status_is(client, exchange, (400,), "APPLY-002", "an EUR memo cannot pay a USD invoice")
     _unchanged(client, memo, inv)
 
@@ -147,7 +196,9 @@ def test_application_across_currencies_is_rejected(client: ApiClient, fixtures: 
 @pytest.mark.rules("APPLY-001")
 def test_application_moves_money_on_both_sides(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
     memo, inv = builders.memo_and_invoice(client, fixtures, tag, "10.00", "25.00")
-    exchange = client.request("POST", ICM_APPLICATION.path, body=builders.application(ICM, memo["id"], (inv["id"], 4.5)))
+    exchange = client.request(
+        "POST", ICM_APPLICATION.path, body=builders.application(ICM, memo["id"], (inv["id"], 4.5))
+    )
     status_is(client, exchange, (200,), "APPLY-001", "4.50 of a 10.00 memo fits a 25.00 invoice")
     exchange, after = fetch(client, "invoice_credit_memo", memo["id"], "APPLY-001")
     same(client, exchange, "APPLY-001", "memo remaining_amount", Decimal("5.5"), amount(after.get("remaining_amount")))
@@ -162,7 +213,9 @@ def test_revert_restores_the_bill_credit_memo(client: ApiClient, fixtures: Fixtu
     body = builders.bill_credit_memo(fixtures, tag)
     memo = create(client, "bill_credit_memo", body)
     bill = fixtures.bills_for(body["bill_credit_memo"]["vendor_id"])[0]  # the vendor sent (the echo is WRITE-001's)
-    exchange = client.request("POST", BCM_APPLICATION.path, body=builders.application(BCM, memo["id"], (bill.id, "3.00")))
+    exchange = client.request(
+        "POST", BCM_APPLICATION.path, body=builders.application(BCM, memo["id"], (bill.id, "3.00"))
+    )
     status_is(client, exchange, (200,), "APPLY-001", "3.00 of a 10.00 memo fits the bill")
     exchange = client.request("POST", kinds.revert(BCM).path, body=builders.unapplication(BCM, memo["id"], bill.id))
     status_is(client, exchange, (200,), "APPLY-003", "the application can be reverted")
@@ -174,17 +227,25 @@ def test_revert_restores_the_bill_credit_memo(client: ApiClient, fixtures: Fixtu
 
 @pytest.mark.rules("IDEM-001")
 @pytest.mark.parametrize("kind", kinds.NAMES)
-def test_idempotent_replay_returns_the_first_result_and_reuse_is_409(client: ApiClient, fixtures: Fixtures, tag: str,
-                                                                     kind: str) -> None:
+def test_idempotent_replay_returns_the_first_result_and_reuse_is_409(
+    client: ApiClient, fixtures: Fixtures, tag: str, kind: str
+) -> None:
     # "Idempotency-Key on POST and PATCH" (info.description): on the create of every kind
     key = {"Idempotency-Key": f"{tag}-{uuid.uuid4()}"}
     build = getattr(builders, kind)
     body = build(fixtures, tag)
     first = client.request("POST", kinds.get(kind).path, body=body, headers=key)
-    created = envelope(client, first, status_is(client, first, (200,), "IDEM-001", "the first request is accepted"), kind, "IDEM-001")
+    created = envelope(
+        client, first, status_is(client, first, (200,), "IDEM-001", "the first request is accepted"), kind, "IDEM-001"
+    )
     again = client.request("POST", kinds.get(kind).path, body=body, headers=key)
-    replayed = envelope(client, again, status_is(client, again, (200,), "IDEM-001", "the replay answers the first outcome"),
-                        kind, "IDEM-001")
+    replayed = envelope(
+        client,
+        again,
+        status_is(client, again, (200,), "IDEM-001", "the replay answers the first outcome"),
+        kind,
+        "IDEM-001",
+    )
     same(client, again, "IDEM-001", f"replayed {kind} id", created["id"], replayed.get("id"))
     other = build(fixtures, tag, amounts=("99.00",))
     conflict = client.request("POST", kinds.get(kind).path, body=other, headers=key)
@@ -192,21 +253,32 @@ def test_idempotent_replay_returns_the_first_result_and_reuse_is_409(client: Api
 
 
 @pytest.mark.rules("ASYNC-001")
-def test_async_write_yields_a_job_whose_result_matches_the_sync_one(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
+def test_async_write_yields_a_job_whose_result_matches_the_sync_one(
+    client: ApiClient, fixtures: Fixtures, tag: str
+) -> None:
     body = {**builders.invoice_credit_memo(fixtures, tag, amounts=("7.00",)), "response_mode": "async"}
     exchange = client.request("POST", kinds.get(ICM).path, body=body)
-    handle = envelope(client, exchange, status_is(client, exchange, (200,), "ASYNC-001", "an async write is accepted"),
-                      "async_response", "ASYNC-001")
+    handle = envelope(
+        client,
+        exchange,
+        status_is(client, exchange, (200,), "ASYNC-001", "an async write is accepted"),
+        "async_response",
+        "ASYNC-001",
+    )
     deadline, polls = time.monotonic() + JOB_PATIENCE, 0
     while True:
         polled = client.request("GET", f"/jobs/{handle['id']}")
         job = status_is(client, polled, (200,), "ASYNC-001", "the job can be fetched")
         if not isinstance(job, dict):
-            raise violation("ASYNC-001", expected="a job object", received=repr(job)[:300],
-                            reproduction=polled.reproduction(client.redactor))
+            raise violation(
+                "ASYNC-001",
+                expected="a job object",
+                received=repr(job)[:300],
+                reproduction=polled.reproduction(client.redactor),
+            )
         if job.get("status") in ("success", "partial_success", "failure") or time.monotonic() > deadline:
             break
-        time.sleep(min(0.05 * 2 ** polls, 1.0))  # soon at first, then once a second
+        time.sleep(min(0.05 * 2**polls, 1.0))  # soon at first, then once a second
         polls += 1
     same(client, polled, "ASYNC-001", f"job status (within {JOB_PATIENCE} s)", "success", job.get("status"))
     response = job.get("response")
@@ -226,8 +298,12 @@ def test_missing_or_unknown_access_token_is_401(client: ApiClient, token: str | 
 #: Tokens one edit away from the run's own: none of them is the token, so each is unknown ("A missing or unknown
 #: access_token is answered 401", #/components/parameters/AccessToken).
 NEAR_MISSES = {
-    "prefix": lambda t: t[:-1], "suffix": lambda t: t + "0", "case": lambda t: t.swapcase(),
-    "trailing whitespace": lambda t: t + " ", "leading whitespace": lambda t: " " + t, "inner tab": lambda t: t[:1] + "\t" + t[1:],
+    "prefix": lambda t: t[:-1],
+    "suffix": lambda t: t + "0",
+    "case": lambda t: t.swapcase(),
+    "trailing whitespace": lambda t: t + " ",
+    "leading whitespace": lambda t: " " + t,
+    "inner tab": lambda t: t[:1] + "\t" + t[1:],
 }
 
 
@@ -242,19 +318,37 @@ def test_a_token_one_edit_away_from_the_real_one_is_401(client: ApiClient, setti
 
 
 @pytest.mark.rules("IDEM-001")
-def test_idempotent_patch_replays_and_reuse_with_another_body_is_409(client: ApiClient, fixtures: Fixtures, tag: str,
-                                                                     settings: Any) -> None:
+def test_idempotent_patch_replays_and_reuse_with_another_body_is_409(
+    client: ApiClient, fixtures: Fixtures, tag: str, settings: Any
+) -> None:
     require(settings.platform, "createInvoiceCreditMemo", "updateInvoiceCreditMemo")
     created = create(client, "invoice_credit_memo", builders.invoice_credit_memo(fixtures, tag))
     path, key = kinds.get(ICM).item(created["id"]), {"Idempotency-Key": f"{tag}-{uuid.uuid4()}"}
     body = {"invoice_credit_memo": {"memo": f"first {tag}"}}
-    status_is(client, client.request("PATCH", path, body=body, headers=key), (200,), "IDEM-001", "the first update is accepted")
+    status_is(
+        client,
+        client.request("PATCH", path, body=body, headers=key),
+        (200,),
+        "IDEM-001",
+        "the first update is accepted",
+    )
     again = client.request("PATCH", path, body=body, headers=key)
-    replayed = envelope(client, again, status_is(client, again, (200,), "IDEM-001", "the replay answers the first outcome"),
-                        "invoice_credit_memo", "IDEM-001")
+    replayed = envelope(
+        client,
+        again,
+        status_is(client, again, (200,), "IDEM-001", "the replay answers the first outcome"),
+        "invoice_credit_memo",
+        "IDEM-001",
+    )
     same(client, again, "IDEM-001", "replayed memo", f"first {tag}", replayed.get("memo"))
     other = client.request("PATCH", path, body={"invoice_credit_memo": {"memo": f"second {tag}"}}, headers=key)
-    status_is(client, other, (409,), "IDEM-001", "the same key with another body is refused (Idempotency-Key on POST and PATCH)")
+    status_is(
+        client,
+        other,
+        (409,),
+        "IDEM-001",
+        "the same key with another body is refused (Idempotency-Key on POST and PATCH)",
+    )
     exchange, after = fetch(client, "invoice_credit_memo", created["id"], "IDEM-001")
     same(client, exchange, "IDEM-001", "memo after a refused reuse of the key", f"first {tag}", after.get("memo"))
 
@@ -263,12 +357,21 @@ def test_idempotent_patch_replays_and_reuse_with_another_body_is_409(client: Api
 @pytest.mark.rules("WRITE-003")
 def test_memo_with_applications_cannot_be_deleted(client: ApiClient, fixtures: Fixtures, tag: str) -> None:
     memo, inv = builders.memo_and_invoice(client, fixtures, tag, "10.00", "25.00")
-    exchange = client.request("POST", ICM_APPLICATION.path, body=builders.application(ICM, memo["id"], (inv["id"], "2.00")))
+    exchange = client.request(
+        "POST", ICM_APPLICATION.path, body=builders.application(ICM, memo["id"], (inv["id"], "2.00"))
+    )
     status_is(client, exchange, (200,), "APPLY-001", "2.00 of a 10.00 memo fits a 25.00 invoice")
     refused = client.request("DELETE", kinds.get(ICM).item(memo["id"]))
     status_is(client, refused, (400,), "WRITE-003", "a memo with applications is not deleted")
     exchange, after = fetch(client, "invoice_credit_memo", memo["id"], "WRITE-003")
-    same(client, exchange, "WRITE-003", "remaining_amount after a refused delete", Decimal("8"), amount(after.get("remaining_amount")))
+    same(
+        client,
+        exchange,
+        "WRITE-003",
+        "remaining_amount after a refused delete",
+        Decimal("8"),
+        amount(after.get("remaining_amount")),
+    )
 
 
 _INSTANTS = ("issue_date", "due_date")
@@ -280,18 +383,25 @@ def _new_values(kind: str, fixtures: Fixtures, tag: str, current: dict[str, Any]
     parties = fixtures.vendors("EUR") if party == "vendor_id" else fixtures.customers("EUR")
     usual = "accounts_payable" if kind == "bill_credit_memo" else "accounts_receivable"
     accounts = [a.id for a in (*fixtures.accounts_of(usual), *fixtures.accounts) if a.id != current.get("account_id")]
-    known = {party: parties[0].id if parties else None, "currency_code": "EUR", "account_id": accounts[0] if accounts else None,
-             "issue_date": "2024-05-06T07:08:09.000Z", "due_date": "2024-06-07T00:00:00.000Z",
-             "document_number": f"{tag}-patched", "memo": f"patched {tag}",
-             "line_items": [{"total_amount": "7.25", "description": f"patched {tag}"}]}
+    known = {
+        party: parties[0].id if parties else None,
+        "currency_code": "EUR",
+        "account_id": accounts[0] if accounts else None,
+        "issue_date": "2024-05-06T07:08:09.000Z",
+        "due_date": "2024-06-07T00:00:00.000Z",
+        "document_number": f"{tag}-patched",
+        "memo": f"patched {tag}",
+        "line_items": [{"total_amount": "7.25", "description": f"patched {tag}"}],
+    }
     fields = component(str(kinds.get(kind).update_schema)).get("properties", {})
     return {f: known[f] if f in known else f"patched {tag}" for f in fields if known.get(f, "") is not None}
 
 
 @pytest.mark.rules("WRITE-002")
 @pytest.mark.parametrize("kind", UPDATABLE)
-def test_every_field_an_update_may_send_is_persisted(client: ApiClient, fixtures: Fixtures, tag: str, settings: Any,
-                                                     kind: str) -> None:
+def test_every_field_an_update_may_send_is_persisted(
+    client: ApiClient, fixtures: Fixtures, tag: str, settings: Any, kind: str
+) -> None:
     # "update is PATCH, every field optional: fields sent replace" (info.description), for each field of the update schema
     require(settings.platform, operation_id("update", kind))
     created = create(client, kind, getattr(builders, kind)(fixtures, tag))
@@ -302,10 +412,30 @@ def test_every_field_an_update_may_send_is_persisted(client: ApiClient, fixtures
     for field, value in sent.items():
         if field == "line_items":
             lines = fetched.get("line_items")
-            same(client, exchange, "WRITE-002", f"{kind}.line_items count", 1, len(lines) if isinstance(lines, list) else lines)
-            same(client, exchange, "WRITE-002", f"{kind}.total_amount", Decimal("7.25"), amount(fetched.get("total_amount")))
+            same(
+                client,
+                exchange,
+                "WRITE-002",
+                f"{kind}.line_items count",
+                1,
+                len(lines) if isinstance(lines, list) else lines,
+            )
+            same(
+                client,
+                exchange,
+                "WRITE-002",
+                f"{kind}.total_amount",
+                Decimal("7.25"),
+                amount(fetched.get("total_amount")),
+            )
         elif field in _INSTANTS:
-            same(client, exchange, "WRITE-002", f"{kind}.{field} as ns since the epoch (sent {value})", instant_ns(value),
-                 instant(client, exchange, fetched, field, "WRITE-002"))
+            same(
+                client,
+                exchange,
+                "WRITE-002",
+                f"{kind}.{field} as ns since the epoch (sent {value})",
+                instant_ns(value),
+                instant(client, exchange, fetched, field, "WRITE-002"),
+            )
         else:
             same(client, exchange, "WRITE-002", f"{kind}.{field}", value, fetched.get(field))

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from accounting_conformance.conformance.contract import SPEC_PATH, parse_spec
+from accounting_conformance.conformance.locate import Locator
 from tests.spec import lint
 from tests.spec.coverage import load_facts
 from tests.spec.lint_keywords import schemas_hold_only_known_keywords
-from accounting_conformance.conformance.locate import Locator
 
 Rule = Callable[[dict[str, Any]], list[str]]
 

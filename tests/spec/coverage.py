@@ -109,13 +109,23 @@ def _field_problems(spec: dict[str, Any], fact: dict[str, Any], prop: Any) -> li
         problems.append(f"type differs: the page says {fact_type}, the spec accepts {' or '.join(sorted(types))}")
     if fact.get("nullable") is not None and bool(fact["nullable"]) != nullable:
         said = "nullable" if fact["nullable"] else "not nullable"
-        problems.append(f"nullability differs: the page says {said}, the spec {'allows' if nullable else 'refuses'} null")
-    spec_filterable = any(isinstance(node, dict) and node.get("x-filterable") is True for node in (prop, _deref(spec, prop)))
+        problems.append(
+            f"nullability differs: the page says {said}, the spec {'allows' if nullable else 'refuses'} null"
+        )
+    spec_filterable = any(
+        isinstance(node, dict) and node.get("x-filterable") is True for node in (prop, _deref(spec, prop))
+    )
     # The Invoices page names no filterable fields; API-NOTES adopts some, and the spec says so on each.
-    adopted = any(isinstance(node, dict) and node.get("x-filterable-adopted") is True for node in (prop, _deref(spec, prop)))
-    if bool(fact.get("filterable")) != spec_filterable and not (adopted and spec_filterable and not fact.get("filterable")):
+    adopted = any(
+        isinstance(node, dict) and node.get("x-filterable-adopted") is True for node in (prop, _deref(spec, prop))
+    )
+    if bool(fact.get("filterable")) != spec_filterable and not (
+        adopted and spec_filterable and not fact.get("filterable")
+    ):
         said = "filterable" if fact.get("filterable") else "not filterable"
-        problems.append(f"filterability differs: the page says {said}, the spec {'marks' if spec_filterable else 'does not mark'} it x-filterable")
+        problems.append(
+            f"filterability differs: the page says {said}, the spec {'marks' if spec_filterable else 'does not mark'} it x-filterable"
+        )
     if fact.get("enum") and enum is None:
         problems.append("the page types it an enum, the spec has no enum")
     missing = [v for v in fact.get("enum_values") or [] if enum is None or v not in enum]
@@ -161,7 +171,9 @@ def compare_operations(spec: dict[str, Any], facts: dict[str, Any]) -> list[str]
         pages = _platforms(list(op.get("supported_for") or []))
         declared = sorted(operation.get("x-supported-platforms") or [])
         if pages != declared:
-            problems.append(f"operation {method.upper()} {path}: supported platforms differ: page {pages}, spec {declared}")
+            problems.append(
+                f"operation {method.upper()} {path}: supported platforms differ: page {pages}, spec {declared}"
+            )
     return problems
 
 

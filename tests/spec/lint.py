@@ -7,17 +7,17 @@ Each rule has a test on the real spec (no problems) and a test on a deliberately
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
-
-from accounting_conformance.conformance.contract import ExactValidator
+from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from accounting_conformance.conformance import kinds
+from accounting_conformance.conformance.contract import ExactValidator
 from accounting_conformance.conformance.invariants import check_object, iter_objects
 from tests.spec.coverage import compare_fields, compare_operations
 
@@ -99,8 +99,11 @@ def error_responses_are_documented(spec: dict[str, Any]) -> list[str]:
         if method in ("post", "patch") and takes_key:
             wanted.append("409")
         documented = {str(code) for code in (op.get("responses") or {})}
-        problems += [f"{op.get('operationId', method + ' ' + path)}: no {code} response" for code in wanted
-                     if code not in documented]
+        problems += [
+            f"{op.get('operationId', method + ' ' + path)}: no {code} response"
+            for code in wanted
+            if code not in documented
+        ]
     return problems
 
 
@@ -125,7 +128,8 @@ def examples(spec: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
             yield from (("parameter", schema, p, v) for p, v in _media_examples(spec, param, pointer))
         body, body_at = _deref(spec, op.get("requestBody"), f"{where}/requestBody")
         for kind, container, at in [("request", body, body_at)] + [
-            (str(code), *_deref(spec, raw, f"{where}/responses/{code}")) for code, raw in (op.get("responses") or {}).items()
+            (str(code), *_deref(spec, raw, f"{where}/responses/{code}"))
+            for code, raw in (op.get("responses") or {}).items()
         ]:
             for media_type, media in ((container or {}).get("content") or {}).items():
                 media_at = f"{at}/content/{_escape(media_type)}"
@@ -172,15 +176,20 @@ def response_examples_keep_the_amount_rules(spec: dict[str, Any]) -> list[str]:
             continue
         seen.add(example_at)
         for obj_kind, obj in iter_objects(value):
-            problems += [f"{example_at}: {kinds.get(obj_kind).schema}.{v.path}: {v.rule}: expected {v.expected}, "
-                         f"received {v.received}"
-                         for v in check_object(obj_kind, obj)]
+            problems += [
+                f"{example_at}: {kinds.get(obj_kind).schema}.{v.path}: {v.rule}: expected {v.expected}, "
+                f"received {v.received}"
+                for v in check_object(obj_kind, obj)
+            ]
     return problems
 
 
 def _listed_schema(spec: dict[str, Any], op: dict[str, Any]) -> str | None:
-    schema, _ = _deref(spec, ((op.get("responses") or {}).get("200") or {}).get("content", {})
-                       .get("application/json", {}).get("schema"), "")
+    schema, _ = _deref(
+        spec,
+        ((op.get("responses") or {}).get("200") or {}).get("content", {}).get("application/json", {}).get("schema"),
+        "",
+    )
     for prop in (schema or {}).get("properties", {}).values():
         ref = (prop.get("items") or {}).get("$ref", "") if isinstance(prop, dict) else ""
         if prop.get("type") == "array" and ref.startswith("#/components/schemas/"):
@@ -210,8 +219,11 @@ def filterable_fields_agree(spec: dict[str, Any]) -> list[str]:
             problems += [f"{where}: lists {f} but {name}.{f} is not x-filterable" for f in sorted(listed - marked)]
             problems += [f"{where}: lacks {f}, which {name} marks x-filterable" for f in sorted(marked - listed)]
             text = str((params.get(param) or {}).get("description", ""))
-            problems += [f"{where}: {f} does not appear in the {param} description" for f in sorted(listed | marked)
-                         if not re.search(rf"\b{re.escape(f)}\b", text)]
+            problems += [
+                f"{where}: {f} does not appear in the {param} description"
+                for f in sorted(listed | marked)
+                if not re.search(rf"\b{re.escape(f)}\b", text)
+            ]
     for name, schema in schemas.items():
         for field, prop in (schema.get("properties") or {}).items():
             if isinstance(prop, dict) and prop.get("x-filterable") is True and name not in filtered:

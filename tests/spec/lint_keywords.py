@@ -7,10 +7,12 @@ unknown keys, so only a rule like this one (or `redocly lint`) sees the slip.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 #: JSON Schema 2020-12 (core, applicator, validation, unevaluated, format, content, meta-data) and OpenAPI 3.1's own.
-KEYWORDS = frozenset("""
+KEYWORDS = frozenset(
+    """
 $schema $id $ref $anchor $dynamicRef $dynamicAnchor $vocabulary $comment $defs
 allOf anyOf oneOf not if then else dependentSchemas prefixItems items contains properties patternProperties
 additionalProperties propertyNames unevaluatedItems unevaluatedProperties
@@ -19,9 +21,21 @@ minItems uniqueItems maxContains minContains maxProperties minProperties require
 format contentEncoding contentMediaType contentSchema
 title description default deprecated readOnly writeOnly examples
 discriminator xml externalDocs example
-""".split())
-_ONE = ("not", "if", "then", "else", "items", "contains", "additionalProperties", "propertyNames",
-        "unevaluatedItems", "unevaluatedProperties", "contentSchema")
+""".split()
+)
+_ONE = (
+    "not",
+    "if",
+    "then",
+    "else",
+    "items",
+    "contains",
+    "additionalProperties",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
+)
 _MANY = ("allOf", "anyOf", "oneOf", "prefixItems")
 _NAMED = ("properties", "patternProperties", "$defs", "dependentSchemas")
 
@@ -66,7 +80,10 @@ def schemas_hold_only_known_keywords(spec: dict[str, Any]) -> list[str]:
     stack = list(_schemas(spec))
     while stack:
         schema, where = stack.pop()
-        problems += [f"{where}: unknown keyword {key!r} (a YAML slip? quote text holding ', ')"
-                     for key in schema if key not in KEYWORDS and not str(key).startswith("x-")]
+        problems += [
+            f"{where}: unknown keyword {key!r} (a YAML slip? quote text holding ', ')"
+            for key in schema
+            if key not in KEYWORDS and not str(key).startswith("x-")
+        ]
         stack += list(_subschemas(schema, where))
     return sorted(problems)

@@ -39,8 +39,12 @@ def pytest_addoption(parser: Any) -> None:
     """--contract and --lint-format."""
     group = parser.getgroup("contract lint")
     group.addoption("--contract", metavar="FILE", help="lint FILE instead of openapi/openapi.yaml")
-    group.addoption("--lint-format", choices=("text", "github"), default="text",
-                    help="how to print our lint's problems: file:line lines, or GitHub Actions annotations")
+    group.addoption(
+        "--lint-format",
+        choices=("text", "github"),
+        default="text",
+        help="how to print our lint's problems: file:line lines, or GitHub Actions annotations",
+    )
 
 
 def pytest_configure(config: Any) -> None:

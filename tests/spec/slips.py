@@ -20,15 +20,24 @@ class Slip:
 
 
 SLIPS = (
-    Slip("description: {type: string, description: 'What went wrong, for people.'}",
-         "description: {type: string, description: What went wrong, for people.}",
-         "#/components/schemas/AsyncError/properties/description", "for people."),
-    Slip("body: {description: 'The JSON body of the request, if any.'}",
-         "body: {description: The JSON body of the request, if any.}",
-         "#/components/schemas/AsynchronousJob/properties/request/properties/body", "if any."),
-    Slip("idempotency_key: {type: [string, 'null'], description: 'Its Idempotency-Key, if any.'}",
-         "idempotency_key: {type: [string, 'null'], description: Its Idempotency-Key, if any.}",
-         "#/components/schemas/AsynchronousJob/properties/request/properties/idempotency_key", "if any."),
+    Slip(
+        "description: {type: string, description: 'What went wrong, for people.'}",
+        "description: {type: string, description: What went wrong, for people.}",
+        "#/components/schemas/AsyncError/properties/description",
+        "for people.",
+    ),
+    Slip(
+        "body: {description: 'The JSON body of the request, if any.'}",
+        "body: {description: The JSON body of the request, if any.}",
+        "#/components/schemas/AsynchronousJob/properties/request/properties/body",
+        "if any.",
+    ),
+    Slip(
+        "idempotency_key: {type: [string, 'null'], description: 'Its Idempotency-Key, if any.'}",
+        "idempotency_key: {type: [string, 'null'], description: Its Idempotency-Key, if any.}",
+        "#/components/schemas/AsynchronousJob/properties/request/properties/idempotency_key",
+        "if any.",
+    ),
 )
 
 

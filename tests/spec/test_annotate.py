@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from accounting_conformance.conformance.settings import REPO
+from accounting_conformance.conformance.resources import contract_path
 from tests.spec.annotate import Problem, github, main, problems, render
 from tests.spec.slips import SLIPS, line_of, put_back
-from accounting_conformance.conformance.resources import contract_path
 
 CONTRACT = contract_path()
 
@@ -22,7 +21,7 @@ def test_each_slip_put_back_is_a_problem_on_its_own_line() -> None:
     text = put_back(CONTRACT.read_text(encoding="utf-8"))
     found = problems(text)
     assert [(p.rule, p.line) for p in found] == [("known-schema-keywords", line_of(text, s)) for s in SLIPS]
-    for problem, slip in zip(found, SLIPS):
+    for problem, slip in zip(found, SLIPS, strict=True):
         assert problem.message.startswith(f"{slip.pointer}: unknown keyword {slip.stray_key!r}")
 
 
@@ -39,14 +38,17 @@ def test_an_annotation_escapes_what_github_would_misread() -> None:
     problem = Problem("known-schema-keywords", "#/a: 100% wrong\nsecond line", 7)
     assert github(problem, "openapi/openapi.yaml") == (
         "::error file=openapi/openapi.yaml,line=7,title=our lint%3A known-schema-keywords"
-        "::#/a: 100%25 wrong%0Asecond line")
+        "::#/a: 100%25 wrong%0Asecond line"
+    )
 
 
 def test_a_problem_without_a_line_annotates_the_file() -> None:
     assert render([Problem("unique-operation-ids", "20 operations, expected 21", None)], "x.yaml", "github") == [
-        "::error file=x.yaml,title=our lint%3A unique-operation-ids::20 operations, expected 21"]
+        "::error file=x.yaml,title=our lint%3A unique-operation-ids::20 operations, expected 21"
+    ]
     assert render([Problem("unique-operation-ids", "20 operations, expected 21", None)], "x.yaml", "text") == [
-        "x.yaml:1: [unique-operation-ids] 20 operations, expected 21"]
+        "x.yaml:1: [unique-operation-ids] 20 operations, expected 21"
+    ]
 
 
 def test_a_rule_that_raises_is_reported_not_raised() -> None:
@@ -54,11 +56,13 @@ def test_a_rule_that_raises_is_reported_not_raised() -> None:
         raise KeyError("paths")
 
     assert [p.message for p in problems("openapi: 3.1.0\n", {"broken": broken})] == [
-        "the rule could not run: KeyError: 'paths'"]
+        "the rule could not run: KeyError: 'paths'"
+    ]
 
 
-def test_the_command_exits_1_and_prints_one_annotation_per_slip(tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_exits_1_and_prints_one_annotation_per_slip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     slipped = tmp_path / "openapi.yaml"
     slipped.write_text(put_back(CONTRACT.read_text(encoding="utf-8")), encoding="utf-8")
     assert main(["--format", "github", str(slipped)]) == 1

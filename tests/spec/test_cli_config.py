@@ -7,7 +7,6 @@ import tomllib
 from typing import Any
 
 from accounting_conformance.conformance.contract import load_spec
-from accounting_conformance.conformance.settings import REPO
 from accounting_conformance.conformance.resources import schemathesis_config_path
 
 METHODS = ("get", "post", "patch", "put", "delete")
@@ -15,14 +14,21 @@ METHODS = ("get", "post", "patch", "put", "delete")
 
 def _operations() -> dict[str, str]:
     spec: dict[str, Any] = load_spec()
-    return {op["operationId"]: op.get("description", "") for item in spec["paths"].values()
-            for method, op in item.items() if method in METHODS}
+    return {
+        op["operationId"]: op.get("description", "")
+        for item in spec["paths"].values()
+        for method, op in item.items()
+        if method in METHODS
+    }
 
 
 def _accepting_400() -> list[re.Pattern[str]]:
     config = tomllib.loads((schemathesis_config_path()).read_text())
-    return [re.compile(entry["include-operation-id-regex"]) for entry in config.get("operations", [])
-            if "400" in entry["checks"]["positive_data_acceptance"]["expected-statuses"]]
+    return [
+        re.compile(entry["include-operation-id-regex"])
+        for entry in config.get("operations", [])
+        if "400" in entry["checks"]["positive_data_acceptance"]["expected-statuses"]
+    ]
 
 
 def test_every_operation_with_a_documented_rule_refusal_accepts_400_from_schema_valid_data() -> None:

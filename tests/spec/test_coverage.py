@@ -37,50 +37,62 @@ def test_every_fact_of_the_source_pages_is_in_the_spec(facts: dict[str, Any]) ->
 def test_a_dropped_field_the_pages_have_is_reported(spec: dict[str, Any], facts: dict[str, Any]) -> None:
     del props(spec, "InvoiceCreditMemo")["memo"]
     assert "InvoiceCreditMemo.memo: missing from components/schemas/InvoiceCreditMemo" in (
-        lint.source_pages_are_covered(spec, facts))
+        lint.source_pages_are_covered(spec, facts)
+    )
 
 
 def test_a_response_field_made_nullable_is_reported(spec: dict[str, Any], facts: dict[str, Any]) -> None:
     props(spec, "BillCreditMemo")["total_amount"]["type"] = ["number", "null"]
     assert "BillCreditMemo.total_amount: nullability differs: the page says not nullable, the spec allows null" in (
-        lint.source_pages_are_covered(spec, facts))
+        lint.source_pages_are_covered(spec, facts)
+    )
 
 
 def test_a_changed_type_is_reported(spec: dict[str, Any], facts: dict[str, Any]) -> None:
     props(spec, "CustomerRefund")["total_amount"] = {"$ref": "#/components/schemas/DecimalString"}
     assert "CustomerRefund.total_amount: type differs: the page says number, the spec accepts string" in (
-        lint.source_pages_are_covered(spec, facts))
+        lint.source_pages_are_covered(spec, facts)
+    )
 
 
 def test_a_lost_filterable_mark_is_reported(spec: dict[str, Any], facts: dict[str, Any]) -> None:
     del props(spec, "BillCreditMemo")["vendor_id"]["x-filterable"]
-    assert any(line.startswith("BillCreditMemo.vendor_id: filterability differs")
-               for line in lint.source_pages_are_covered(spec, facts))
+    assert any(
+        line.startswith("BillCreditMemo.vendor_id: filterability differs")
+        for line in lint.source_pages_are_covered(spec, facts)
+    )
 
 
 def test_a_lost_enum_value_is_reported(spec: dict[str, Any], facts: dict[str, Any]) -> None:
     props(spec, "Invoice")["status"]["enum"].remove("submitted")
     assert "Invoice.status: enum values of the page missing from the spec: submitted" in (
-        lint.source_pages_are_covered(spec, facts))
+        lint.source_pages_are_covered(spec, facts)
+    )
 
 
 def test_an_unmapped_component_is_a_failure_not_a_skip(facts: dict[str, Any]) -> None:
     renamed = copy.deepcopy(facts)
     renamed["components"]["CreditMemoLineInput"] = renamed["components"].pop("CreditMemoLineItemInput")
     problems = lint.source_pages_are_covered(load_spec(), renamed)
-    assert "CreditMemoLineInput.total_amount: no component 'CreditMemoLineInput' in the spec (map it in COMPONENT_NAMES)" in problems
+    assert (
+        "CreditMemoLineInput.total_amount: no component 'CreditMemoLineInput' in the spec (map it in COMPONENT_NAMES)"
+        in problems
+    )
 
 
 def test_a_dropped_operation_is_reported(spec: dict[str, Any], facts: dict[str, Any]) -> None:
     del spec["paths"]["/accounting/bill_credit_applications/unapply"]
     assert "operation POST /accounting/bill_credit_applications/unapply: missing from the spec" in (
-        lint.source_pages_are_covered(spec, facts))
+        lint.source_pages_are_covered(spec, facts)
+    )
 
 
 def test_changed_supported_platforms_are_reported(spec: dict[str, Any], facts: dict[str, Any]) -> None:
     spec["paths"]["/accounting/customer_refunds"]["post"]["x-supported-platforms"] = ["XERO"]
-    assert any("POST /accounting/customer_refunds: supported platforms differ" in line
-               for line in lint.source_pages_are_covered(spec, facts))
+    assert any(
+        "POST /accounting/customer_refunds: supported platforms differ" in line
+        for line in lint.source_pages_are_covered(spec, facts)
+    )
 
 
 def test_an_amount_input_accepts_a_number_or_a_string_fact() -> None:

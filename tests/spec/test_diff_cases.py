@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,18 @@ from accounting_conformance.conformance.specdiff.checks import CHECKS
 CASES_DIR = Path(__file__).resolve().parent / "diff_cases"
 BASE_FILE = "base.yaml"
 CONTRACT = "contract"
-CATEGORIES = ("paths", "parameters", "request_bodies", "responses", "schemas_request", "schemas_response",
-              "security", "extensions", "harmless", "contract")
+CATEGORIES = (
+    "paths",
+    "parameters",
+    "request_bodies",
+    "responses",
+    "schemas_request",
+    "schemas_response",
+    "security",
+    "extensions",
+    "harmless",
+    "contract",
+)
 FILE_KEYS = frozenset({"description", "base", "cases"})
 CASE_KEYS = frozenset({"description", "before", "after", "expect", "xfail"})
 
@@ -113,8 +123,10 @@ def read_case_file(path: Path) -> list[Case]:
         raise CaseError(f"{path.name}: `base` must be {CONTRACT!r} or a file beside it, not {base!r}")
     if not isinstance(data["cases"], list) or not data["cases"]:
         raise CaseError(f"{path.name}: `cases` must be a non-empty list")
-    cases = [_case(path.name, str(path.parent / base) if base != CONTRACT else CONTRACT, i, raw)
-             for i, raw in enumerate(data["cases"])]
+    cases = [
+        _case(path.name, str(path.parent / base) if base != CONTRACT else CONTRACT, i, raw)
+        for i, raw in enumerate(data["cases"])
+    ]
     seen: set[str] = set()
     for case in cases:
         if case.description in seen:
@@ -168,11 +180,13 @@ def reported(case: Case) -> set[str]:
     return {finding.id for finding in diff(old, new)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _problems_of(text: str) -> tuple[str, ...]:
     """What openapi-spec-validator (OpenAPI 3.1) finds wrong with a spec given as canonical JSON text (cached)."""
-    return tuple(f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:200]}"
-                 for e in OpenAPIV31SpecValidator(json.loads(text)).iter_errors())
+    return tuple(
+        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:200]}"
+        for e in OpenAPIV31SpecValidator(json.loads(text)).iter_errors()
+    )
 
 
 def openapi_problems(spec: dict[str, Any]) -> list[str]:
@@ -204,7 +218,7 @@ def test_each_case_reports_exactly_the_check_ids_it_expects(case: Case) -> None:
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
 def test_each_case_edits_a_valid_openapi_3_1_document_into_another(case: Case) -> None:
-    for side, spec in zip(("before", "after"), build(case)):
+    for side, spec in zip(("before", "after"), build(case), strict=True):
         assert openapi_problems(spec) == [], f"{case.label}: the `{side}` spec is not valid OpenAPI 3.1"
 
 
@@ -273,23 +287,34 @@ def test_a_case_file_that_does_not_parse_is_an_error_naming_the_file(tmp_path: P
 
 
 def test_a_case_without_an_expectation_is_an_error_naming_the_file_and_the_case(tmp_path: Path) -> None:
-    _write(tmp_path, "odd.yaml",
-           "base: base.yaml\ncases:\n  - description: no expect\n    after: [{op: remove, path: /info}]\n")
+    _write(
+        tmp_path,
+        "odd.yaml",
+        "base: base.yaml\ncases:\n  - description: no expect\n    after: [{op: remove, path: /info}]\n",
+    )
     with pytest.raises(CaseError, match=r"^odd\.yaml, case 'no expect': .*missing keys \['expect'\]"):
         all_cases(tmp_path)
 
 
 def test_a_patch_that_does_not_apply_is_an_error_naming_the_file_and_the_case(tmp_path: Path) -> None:
-    path = _write(tmp_path, "stale.yaml", "base: base.yaml\ncases:\n  - description: a stale path\n"
-                  "    after: [{op: remove, path: /paths/~1nowhere}]\n    expect: [operation-removed]\n")
+    path = _write(
+        tmp_path,
+        "stale.yaml",
+        "base: base.yaml\ncases:\n  - description: a stale path\n"
+        "    after: [{op: remove, path: /paths/~1nowhere}]\n    expect: [operation-removed]\n",
+    )
     [case] = read_case_file(path)
     with pytest.raises(CaseError, match=r"^stale\.yaml, case 'a stale path': the `after` patch does not apply"):
         build(case)
 
 
 def test_a_malformed_patch_operation_is_an_error_naming_the_file_and_the_case(tmp_path: Path) -> None:
-    path = _write(tmp_path, "bad.yaml", "base: base.yaml\ncases:\n  - description: no such op\n"
-                  "    before: [{op: frobnicate, path: /info}]\n    after: []\n    expect: []\n")
+    path = _write(
+        tmp_path,
+        "bad.yaml",
+        "base: base.yaml\ncases:\n  - description: no such op\n"
+        "    before: [{op: frobnicate, path: /info}]\n    after: []\n    expect: []\n",
+    )
     [case] = read_case_file(path)
     with pytest.raises(CaseError, match=r"^bad\.yaml, case 'no such op': the `before` patch does not apply"):
         build(case)

@@ -39,7 +39,8 @@ def test_a_spec_without_an_info_title_is_invalid(spec: dict[str, Any]) -> None:
 
 def test_a_dangling_ref_is_reported_not_raised(spec: dict[str, Any]) -> None:
     spec["paths"]["/accounting/invoices"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = {
-        "$ref": "#/components/schemas/Nope"}
+        "$ref": "#/components/schemas/Nope"
+    }
     assert lint.spec_is_valid_openapi_31(spec) != []
 
 
@@ -52,7 +53,8 @@ def test_operation_ids_are_unique_and_there_are_21_operations() -> None:
 def test_a_duplicated_operation_id_is_reported(spec: dict[str, Any]) -> None:
     spec["paths"]["/accounting/invoices/{id}"]["get"]["operationId"] = "listInvoices"
     assert lint.operation_ids_are_unique(spec) == [
-        "GET /accounting/invoices/{id}: operationId 'listInvoices' already used by GET /accounting/invoices"]
+        "GET /accounting/invoices/{id}: operationId 'listInvoices' already used by GET /accounting/invoices"
+    ]
 
 
 def test_a_removed_operation_breaks_the_count(spec: dict[str, Any]) -> None:
@@ -92,7 +94,9 @@ def test_a_broken_component_example_is_reported(spec: dict[str, Any]) -> None:
 
 
 def test_a_broken_request_example_is_reported(spec: dict[str, Any]) -> None:
-    body = spec["paths"]["/accounting/invoice_credit_applications"]["post"]["requestBody"]["content"]["application/json"]
+    body = spec["paths"]["/accounting/invoice_credit_applications"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]
     body["example"]["invoice_credit_application"]["linked_invoices"][0]["allocated_amount"] = 0
     assert any("linked_invoices/0/allocated_amount" in p for p in lint.examples_match_their_schemas(spec))
 
@@ -121,8 +125,10 @@ def test_every_response_example_keeps_the_amount_rules() -> None:
 def test_an_example_whose_amounts_do_not_add_up_is_reported(spec: dict[str, Any]) -> None:
     example(spec, "InvoiceFetchExample")["invoice"]["amount_due"] = "10"
     problems = lint.response_examples_keep_the_amount_rules(spec)
-    assert problems == ["/components/examples/InvoiceFetchExample/value: Invoice.amount_due: MONEY-005: "
-                        "expected amount_due = 14.34 - 5 = 9.34, received amount_due = 10"]
+    assert problems == [
+        "/components/examples/InvoiceFetchExample/value: Invoice.amount_due: MONEY-005: "
+        "expected amount_due = 14.34 - 5 = 9.34, received amount_due = 10"
+    ]
 
 
 def test_the_page_example_of_a_paid_memo_with_credit_remaining_is_reported(spec: dict[str, Any]) -> None:
@@ -153,17 +159,20 @@ def test_an_unmarked_filterable_field_is_reported(spec: dict[str, Any]) -> None:
 def test_a_sort_list_that_lacks_a_field_is_reported(spec: dict[str, Any]) -> None:
     spec["components"]["parameters"]["SortBillCreditMemos"]["x-sortable-fields"].remove("vendor_id")
     assert lint.filterable_fields_agree(spec) == [
-        "listBillCreditMemos sort x-sortable-fields: lacks vendor_id, which BillCreditMemo marks x-filterable"]
+        "listBillCreditMemos sort x-sortable-fields: lacks vendor_id, which BillCreditMemo marks x-filterable"
+    ]
 
 
 def test_a_field_missing_from_the_filter_description_is_reported(spec: dict[str, Any]) -> None:
     param = spec["components"]["parameters"]["FilterInvoiceCreditMemos"]
     param["description"] = param["description"].replace("customer_id", "the customer")
     assert lint.filterable_fields_agree(spec) == [
-        "listInvoiceCreditMemos filter x-filterable-fields: customer_id does not appear in the filter description"]
+        "listInvoiceCreditMemos filter x-filterable-fields: customer_id does not appear in the filter description"
+    ]
 
 
 def test_a_filterable_field_on_an_unlisted_object_is_reported(spec: dict[str, Any]) -> None:
     schema(spec, "Connection")["properties"]["platform"]["x-filterable"] = True
     assert lint.filterable_fields_agree(spec) == [
-        "Connection.platform is x-filterable but no list operation filters Connection"]
+        "Connection.platform is x-filterable but no list operation filters Connection"
+    ]

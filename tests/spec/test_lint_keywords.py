@@ -18,7 +18,8 @@ def test_an_unquoted_comma_in_a_flow_mapping_is_reported_where_it_is() -> None:
     spec["components"]["schemas"]["AsyncError"]["properties"]["description"] = slip
     assert schemas_hold_only_known_keywords(spec) == [
         "#/components/schemas/AsyncError/properties/description: unknown keyword 'for people.' "
-        "(a YAML slip? quote text holding ', ')"]
+        "(a YAML slip? quote text holding ', ')"
+    ]
 
 
 def test_extensions_and_schemas_inside_parameters_and_responses_are_seen() -> None:
@@ -26,4 +27,5 @@ def test_extensions_and_schemas_inside_parameters_and_responses_are_seen() -> No
     spec["components"]["schemas"]["AsyncError"]["x-anything"] = 1
     spec["components"]["parameters"]["Cursor"]["schema"]["maxlength"] = 10
     assert schemas_hold_only_known_keywords(spec) == [
-        "#/components/parameters/Cursor/schema: unknown keyword 'maxlength' (a YAML slip? quote text holding ', ')"]
+        "#/components/parameters/Cursor/schema: unknown keyword 'maxlength' (a YAML slip? quote text holding ', ')"
+    ]

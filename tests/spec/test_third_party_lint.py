@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from accounting_conformance.conformance.contract import load_spec
+from accounting_conformance.conformance.resources import contract_path
 from accounting_conformance.conformance.settings import REPO
 from tests.spec.slips import SLIPS, line_of, put_back
-from accounting_conformance.conformance.resources import contract_path
 
 pytestmark = pytest.mark.slow
 
@@ -28,11 +28,29 @@ CONTRACT = contract_path()
 REDOCLY = REPO / "node_modules" / ".bin" / "redocly"
 SPECTRAL = REPO / "node_modules" / ".bin" / "spectral"
 ENV = {**os.environ, "SCARF_ANALYTICS": "false", "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
-APPLICATION_EXAMPLE = ("paths", "/accounting/invoice_credit_applications", "post", "requestBody", "content",
-                       "application/json", "example", "invoice_credit_application", "linked_invoices", "0")
+APPLICATION_EXAMPLE = (
+    "paths",
+    "/accounting/invoice_credit_applications",
+    "post",
+    "requestBody",
+    "content",
+    "application/json",
+    "example",
+    "invoice_credit_application",
+    "linked_invoices",
+    "0",
+)
 Result = tuple[str, tuple[str, ...], str]  # rule, path, message
-INVOICE_EXAMPLE = ("paths", "/accounting/invoices", "post", "requestBody", "content", "application/json", "example",
-                   "invoice")
+INVOICE_EXAMPLE = (
+    "paths",
+    "/accounting/invoices",
+    "post",
+    "requestBody",
+    "content",
+    "application/json",
+    "example",
+    "invoice",
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +58,11 @@ def node_tools() -> None:
     """Redocly and Spectral installed by make's rule (`npm ci` from the lock); fail clearly without node."""
     missing = [tool for tool in ("node", "npm", "make") if shutil.which(tool) is None]
     if missing:
-        pytest.fail(f"{', '.join(missing)} not on PATH: the third-party lint needs Node.js (20.19 or later) and npm; "
-                    "install them, then `make validate` installs Redocly and Spectral with `npm ci`", pytrace=False)
+        pytest.fail(
+            f"{', '.join(missing)} not on PATH: the third-party lint needs Node.js (20.19 or later) and npm; "
+            "install them, then `make validate` installs Redocly and Spectral with `npm ci`",
+            pytrace=False,
+        )
     subprocess.run(["make", "-s", "node_modules/.installed"], cwd=REPO, env=ENV, check=True, timeout=600)
     for tool in (REDOCLY, SPECTRAL):
         if not tool.exists():
@@ -50,8 +71,9 @@ def node_tools() -> None:
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
     """A command in the repository, its output captured."""
-    return subprocess.run([str(a) for a in args], cwd=REPO, env=ENV, capture_output=True, text=True, timeout=300,
-                          check=False)
+    return subprocess.run(
+        [str(a) for a in args], cwd=REPO, env=ENV, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def redocly(spec: Path) -> dict[str, Any]:
@@ -83,7 +105,8 @@ def test_redocly_finds_no_error_and_only_the_deliberate_unused_basic_auth_warnin
     report = redocly(CONTRACT)
     assert report["totals"]["errors"] == 0
     assert [(p["ruleId"], p["location"][0]["pointer"]) for p in report["problems"]] == [
-        ("no-unused-components", "#/components/securitySchemes/basicAuth")]
+        ("no-unused-components", "#/components/securitySchemes/basicAuth")
+    ]
 
 
 def test_spectral_finds_no_error_in_the_contract(node_tools: None) -> None:
@@ -91,7 +114,8 @@ def test_spectral_finds_no_error_in_the_contract(node_tools: None) -> None:
 
 
 def test_spectrals_built_in_example_rule_refuses_12_34_which_is_why_it_is_replaced(
-        node_tools: None, tmp_path: Path) -> None:
+    node_tools: None, tmp_path: Path
+) -> None:
     ruleset = tmp_path / "builtin.yaml"
     ruleset.write_text("extends: [[spectral:oas, off]]\nrules:\n  oas3-valid-media-example: error\n", encoding="utf-8")
     refused = spectral(CONTRACT, ruleset)
@@ -127,50 +151,58 @@ def found(results: list[Result], rule: str) -> list[tuple[tuple[str, ...], str]]
 
 def test_a_media_example_of_the_wrong_type_is_reported(broken_results: list[Result]) -> None:
     assert (INVOICE_EXAMPLE + ("currency_code",), '"invoice.currency_code" must be string') in found(
-        broken_results, "accounting-valid-media-example")
+        broken_results, "accounting-valid-media-example"
+    )
 
 
-def test_a_media_example_missing_a_required_field_is_reported(
-        broken_results: list[Result]) -> None:
+def test_a_media_example_missing_a_required_field_is_reported(broken_results: list[Result]) -> None:
     assert (INVOICE_EXAMPLE, "\"invoice\" must have required property 'customer_id'") in found(
-        broken_results, "accounting-valid-media-example")
+        broken_results, "accounting-valid-media-example"
+    )
 
 
-def test_an_amount_of_12_34_is_accepted_and_one_of_five_decimals_is_not(
-        broken_results: list[Result]) -> None:
+def test_an_amount_of_12_34_is_accepted_and_one_of_five_decimals_is_not(broken_results: list[Result]) -> None:
     paths = [path for path, _ in found(broken_results, "accounting-valid-media-example")]
     assert INVOICE_EXAMPLE + ("line_items", "0", "total_amount") not in paths
     assert APPLICATION_EXAMPLE + ("allocated_amount",) in paths
 
 
 def test_a_schema_example_of_the_wrong_type_and_a_default_outside_its_enum_are_reported(
-        broken_results: list[Result]) -> None:
+    broken_results: list[Result],
+) -> None:
     assert sorted(found(broken_results, "accounting-valid-schema-example")) == [
-        (("components", "parameters", "IdType", "schema", "default"),
-         "the default must be equal to one of the allowed values"),
-        (("components", "schemas", "AsyncError", "properties", "code", "example"), "the example must be string")]
+        (
+            ("components", "parameters", "IdType", "schema", "default"),
+            "the default must be equal to one of the allowed values",
+        ),
+        (("components", "schemas", "AsyncError", "properties", "code", "example"), "the example must be string"),
+    ]
 
 
 def test_a_create_answering_201_is_reported(broken_results: list[Result]) -> None:
     paths = [path for path, _ in found(broken_results, "accounting-success-is-200")]
-    assert paths == [("paths", "/accounting/customer_refunds", "post", "responses"),
-                     ("paths", "/accounting/customer_refunds", "post", "responses", "201")]
+    assert paths == [
+        ("paths", "/accounting/customer_refunds", "post", "responses"),
+        ("paths", "/accounting/customer_refunds", "post", "responses", "201"),
+    ]
 
 
 def test_a_patch_without_idempotency_key_is_reported(broken_results: list[Result]) -> None:
     assert [path for path, _ in found(broken_results, "accounting-idempotency-key-on-writes")] == [
-        ("paths", "/accounting/invoices/{id}", "patch", "parameters")]
+        ("paths", "/accounting/invoices/{id}", "patch", "parameters")
+    ]
 
 
-def test_an_operation_without_supported_platforms_is_reported(
-        broken_results: list[Result]) -> None:
+def test_an_operation_without_supported_platforms_is_reported(broken_results: list[Result]) -> None:
     assert [path for path, _ in found(broken_results, "accounting-supported-platforms")] == [
-        ("paths", "/jobs/{id}", "get")]
+        ("paths", "/jobs/{id}", "get")
+    ]
 
 
 def test_a_limit_above_500_is_reported(broken_results: list[Result]) -> None:
     assert [path for path, _ in found(broken_results, "accounting-limit-50-to-500")] == [
-        ("components", "parameters", "Limit", "schema", "maximum")]
+        ("components", "parameters", "Limit", "schema", "maximum")
+    ]
 
 
 def test_make_validate_fails_naming_each_of_the_three_slips_put_back(node_tools: None, tmp_path: Path) -> None:

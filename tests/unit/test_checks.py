@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import requests
@@ -15,7 +16,6 @@ from accounting_conformance.conformance.checks import Checks
 from accounting_conformance.conformance.contract import component
 from accounting_conformance.conformance.failures import RuleViolation
 from accounting_conformance.conformance.redact import Redactor
-from accounting_conformance.conformance.settings import REPO
 from accounting_conformance.conformance.resources import contract_path
 
 SCHEMA = schemathesis.openapi.from_path(contract_path(), config=schemathesis.Config())
@@ -69,7 +69,9 @@ CASES: list[tuple[Callable[..., None], Callable[[dict[str, Any]], None], str]] =
 
 
 @pytest.mark.parametrize(("check", "breaks", "rule"), CASES, ids=[c[2] for c in CASES])
-def test_check_passes_the_good_object_and_fails_the_bad_one(check: Callable[..., None], breaks: Callable[[dict[str, Any]], None], rule: str) -> None:
+def test_check_passes_the_good_object_and_fails_the_bad_one(
+    check: Callable[..., None], breaks: Callable[[dict[str, Any]], None], rule: str
+) -> None:
     case = _case("/accounting/invoice_credit_memos/{id}", "GET", "00000000-0000-0000-0000-000000000000")
     good = _memo()
     check(None, _response(good), case)
@@ -112,5 +114,11 @@ def test_each_run_masks_its_own_secrets_in_the_reproductions() -> None:
 
 def test_the_checks_are_named_as_schemathesis_reports_them() -> None:
     assert [check.__name__ for check in CHECKS.all()] == [
-        "money_rules", "status_rules", "timestamp_rules", "currency_rules", "fetched_id", "undeclared_method",
-        "server_error"]
+        "money_rules",
+        "status_rules",
+        "timestamp_rules",
+        "currency_rules",
+        "fetched_id",
+        "undeclared_method",
+        "server_error",
+    ]

@@ -13,12 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from accounting_conformance.conformance import selftest, selftest_runs
-from accounting_conformance.conformance import outcomes
+from accounting_conformance.conformance import outcomes, selftest, selftest_runs
 from accounting_conformance.conformance.report import first_failure_seconds
+from accounting_conformance.conformance.resources import fixtures_path
 from accounting_conformance.reference_server.app import Settings, create_app
 from accounting_conformance.reference_server.faults import CATEGORIES, Fault, Faults
-from accounting_conformance.conformance.resources import fixtures_path
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = json.loads((fixtures_path()).read_text())
@@ -54,9 +53,11 @@ class InProcessClient:
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         async def send() -> httpx.Response:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://test",
-                                         params={"access_token": TOKEN}) as client:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=self.app), base_url="http://test", params={"access_token": TOKEN}
+            ) as client:
                 return await client.request(method, url, **kwargs)
+
         return asyncio.run(send())
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
@@ -77,7 +78,13 @@ def serve() -> Callable[..., InProcessClient]:
 
 
 def _memo(client: InProcessClient, amount: str) -> dict[str, Any]:
-    body = {"invoice_credit_memo": {"customer_id": CUSTOMER, "currency_code": "USD", "line_items": [{"total_amount": amount}]}}
+    body = {
+        "invoice_credit_memo": {
+            "customer_id": CUSTOMER,
+            "currency_code": "USD",
+            "line_items": [{"total_amount": amount}],
+        }
+    }
     response = client.post("/accounting/invoice_credit_memos", json=body)
     assert response.status_code == 200, response.text
     return dict(response.json()["invoice_credit_memo"])
@@ -85,10 +92,19 @@ def _memo(client: InProcessClient, amount: str) -> dict[str, Any]:
 
 def _over_apply(client: InProcessClient) -> int:
     memo = _memo(client, "10.00")
-    invoice = client.post("/accounting/invoices", json={"invoice": {
-        "customer_id": CUSTOMER, "currency_code": "USD", "line_items": [{"total_amount": "50.00"}]}}).json()["invoice"]
-    response = client.post("/accounting/invoice_credit_applications", json={"invoice_credit_application": {
-        "invoice_credit_memo_id": memo["id"], "linked_invoices": [{"id": invoice["id"], "allocated_amount": "10.01"}]}})
+    invoice = client.post(
+        "/accounting/invoices",
+        json={"invoice": {"customer_id": CUSTOMER, "currency_code": "USD", "line_items": [{"total_amount": "50.00"}]}},
+    ).json()["invoice"]
+    response = client.post(
+        "/accounting/invoice_credit_applications",
+        json={
+            "invoice_credit_application": {
+                "invoice_credit_memo_id": memo["id"],
+                "linked_invoices": [{"id": invoice["id"], "allocated_amount": "10.01"}],
+            }
+        },
+    )
     return response.status_code
 
 
@@ -143,9 +159,11 @@ def test_selftest_rejects_an_unknown_fault(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_first_failure_seconds_is_the_end_of_the_earliest_failing_test() -> None:
-    records = [outcomes.TestRecord("a", "passed", [], elapsed=1.0),
-               outcomes.TestRecord("b", "failed", ["X"], elapsed=2.5, failures=[outcomes.FailureRecord("SCHEMA-001", "t")]),
-               outcomes.TestRecord("c", "failed", ["Y"], elapsed=4.0)]
+    records = [
+        outcomes.TestRecord("a", "passed", [], elapsed=1.0),
+        outcomes.TestRecord("b", "failed", ["X"], elapsed=2.5, failures=[outcomes.FailureRecord("SCHEMA-001", "t")]),
+        outcomes.TestRecord("c", "failed", ["Y"], elapsed=4.0),
+    ]
     assert first_failure_seconds(records) == 2.5
     assert first_failure_seconds(records[:1]) is None
 
@@ -156,21 +174,36 @@ def test_cli_findings_reads_failed_checks_and_the_time_of_the_first(tmp_path: Pa
         content = {"$base64": base64.b64encode(json.dumps(body).encode()).decode()}
         interactions = {"case": {"response": {"status_code": status_code, "content": content}}}
         status = "failure" if "failure" in statuses.values() else "success"
-        return json.dumps({"ScenarioFinished": {"timestamp": stamp, "status": status,
-                                                "recorder": {"checks": checks, "interactions": interactions}}})
+        return json.dumps(
+            {
+                "ScenarioFinished": {
+                    "timestamp": stamp,
+                    "status": status,
+                    "recorder": {"checks": checks, "interactions": interactions},
+                }
+            }
+        )
 
     refusal = {"error_type": "INVALID_REQUEST", "error_code": "CURRENCY_MISMATCH", "error_message": "m"}
     invalid = {"error_type": "INVALID_REQUEST", "error_code": "INVALID_FIELD", "error_message": "m"}
     events = tmp_path / "run.ndjson"
-    events.write_text("\n".join([
-        json.dumps({"EngineStarted": {"timestamp": 100.0}}),
-        finished(101.0, {"not_a_server_error": "success"}),
-        finished(102.0, {"positive_data_acceptance": "failure"}, 400, refusal),
-        finished(103.5, {"response_schema_conformance": "failure", "not_a_server_error": "success"}),
-        finished(104.0, {"not_a_server_error": "failure"}),
-    ]) + "\n")
-    assert selftest_runs._cli_findings(events) == (["response_schema_conformance", "not_a_server_error"],
-                                              ["positive_data_acceptance"], 3.5)
+    events.write_text(
+        "\n".join(
+            [
+                json.dumps({"EngineStarted": {"timestamp": 100.0}}),
+                finished(101.0, {"not_a_server_error": "success"}),
+                finished(102.0, {"positive_data_acceptance": "failure"}, 400, refusal),
+                finished(103.5, {"response_schema_conformance": "failure", "not_a_server_error": "success"}),
+                finished(104.0, {"not_a_server_error": "failure"}),
+            ]
+        )
+        + "\n"
+    )
+    assert selftest_runs._cli_findings(events) == (
+        ["response_schema_conformance", "not_a_server_error"],
+        ["positive_data_acceptance"],
+        3.5,
+    )
     events.write_text(finished(1.0, {"positive_data_acceptance": "failure"}, 400, invalid) + "\n")
     assert selftest_runs._cli_findings(events) == (["positive_data_acceptance"], [], None)
 
@@ -194,8 +227,9 @@ def test_selftest_rejects_a_negative_count_of_cli_clean_runs(capsys: pytest.Capt
     assert "--cli-clean-runs must be >= 0" in capsys.readouterr().err
 
 
-def test_a_faulty_suite_run_stops_at_its_first_failing_test_unless_asked_for_all(tmp_path: Path,
-                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_faulty_suite_run_stops_at_its_first_failing_test_unless_asked_for_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     commands: list[list[str]] = []
 
     def fake(command: list[str], *args: Any) -> tuple[int, float]:

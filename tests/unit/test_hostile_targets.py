@@ -7,9 +7,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -46,8 +46,16 @@ def _handler(mode: str) -> type[BaseHTTPRequestHandler]:
                 "nonjson": b"<html>not json</html>",
                 "truncated": b'{"invoice_credit_memos": [{"id": "x", "total_amount": "1',
                 "huge": b'{"pad": "' + b"x" * (10 * 1024 * 1024) + b'"}',
-            }.get(mode, json.dumps({"invoice_credit_memos": [], "next_cursor": None,
-                                    "connection": {"id": "c", "orgId": "o", "platform": "NETSUITE"}}).encode())
+            }.get(
+                mode,
+                json.dumps(
+                    {
+                        "invoice_credit_memos": [],
+                        "next_cursor": None,
+                        "connection": {"id": "c", "orgId": "o", "platform": "NETSUITE"},
+                    }
+                ).encode(),
+            )
             self.send_response(200)
             self.send_header("Content-Type", "text/html" if mode == "nonjson" else "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -76,10 +84,28 @@ def target(request: pytest.FixtureRequest) -> Iterator[str]:
 
 def _run(target: str, tmp_path: Path, *extra: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "accounting_conformance.conformance", "--target", target, "--access-token", TOKEN,
-         "--fixtures", str(DEFAULT_FIXTURES), "--profile", "quick", "--seed", "3",
-         "--report-dir", str(tmp_path / "reports"), *extra],
-        cwd=REPO, capture_output=True, text=True, timeout=timeout,
+        [
+            sys.executable,
+            "-m",
+            "accounting_conformance.conformance",
+            "--target",
+            target,
+            "--access-token",
+            TOKEN,
+            "--fixtures",
+            str(DEFAULT_FIXTURES),
+            "--profile",
+            "quick",
+            "--seed",
+            "3",
+            "--report-dir",
+            str(tmp_path / "reports"),
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

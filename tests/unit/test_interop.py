@@ -9,20 +9,35 @@ from typing import Any
 import pytest
 
 from accounting_conformance.conformance import interop
-from accounting_conformance.conformance.interop_judge import GUARD_MARK, MOCK, PROXY, Evidence, Result, details, judge, prism_violations, table
+from accounting_conformance.conformance.interop_judge import (
+    GUARD_MARK,
+    MOCK,
+    PROXY,
+    Evidence,
+    Result,
+    details,
+    judge,
+    prism_violations,
+    table,
+)
 
 CLEAN_PRISM_LOG = """\
 [3:31:20 PM] › [HTTP SERVER] get /accounting/invoice_credit_memos ℹ  info      Request received
 [3:31:20 PM] ›     [PROXY] ℹ  info      The upstream call to /accounting/invoice_credit_memos has returned 400
 [3:31:20 PM] ›     [VALIDATOR] ✖  error     Violation: request.query.limit Request query parameter limit must be integer
 """
-BAD_RESPONSE_LOG = CLEAN_PRISM_LOG + """\
+BAD_RESPONSE_LOG = (
+    CLEAN_PRISM_LOG
+    + """\
 [3:31:36 PM] › [HTTP SERVER] get /accounting/invoices/x ℹ  info      Request received
 [3:31:36 PM] ›     [VALIDATOR] ✖  error     Violation: response.body Response body must have required property 'error_type'
 """
+)
 
 
-def _failure(rule: str = "MONEY-003", title: str = "[MONEY-003] remaining_amount = total_amount - sum") -> dict[str, Any]:
+def _failure(
+    rule: str = "MONEY-003", title: str = "[MONEY-003] remaining_amount = total_amount - sum"
+) -> dict[str, Any]:
     return {"test": "tests/conformance/test_writes.py::test_x", "rule": rule, "title": title, "detail": "d"}
 
 
@@ -55,20 +70,24 @@ def test_a_failure_titled_with_a_bare_exception_name_is_a_crash_of_the_suite() -
 
 
 def test_an_output_containing_a_traceback_is_a_crash() -> None:
-    output = 'Traceback (most recent call last):\n  File "x.py", line 1, in <module>\nKeyError: \'vendor_id\'\n'
+    output = "Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\nKeyError: 'vendor_id'\n"
     judgement = judge(_mock_run(_failure(), output=output), MOCK)
     assert not judgement.passed and judgement.crashes == ["traceback: KeyError: 'vendor_id'"]
 
 
 def test_pytests_rendering_of_a_failure_group_is_not_a_crash() -> None:
-    output = ("+ Exception Group Traceback (most recent call last):\n  |   File \"case.py\", line 1\n"
-              "  | schemathesis.core.failures.FailureGroup: Schemathesis found 1 distinct failure\n")
+    output = (
+        '+ Exception Group Traceback (most recent call last):\n  |   File "case.py", line 1\n'
+        "  | schemathesis.core.failures.FailureGroup: Schemathesis found 1 distinct failure\n"
+    )
     assert judge(_mock_run(_failure(), output=output), MOCK).crashes == []
 
 
 def test_a_setup_broken_by_an_exception_is_a_crash_and_could_not_judge() -> None:
-    output = ("conformance: could not judge: tests/conformance/test_applications.py::test_a[x y]: KeyError: "
-              "'invoice_credit_memo'\nconformance: exit 2 (could not judge)\n")
+    output = (
+        "conformance: could not judge: tests/conformance/test_applications.py::test_a[x y]: KeyError: "
+        "'invoice_credit_memo'\nconformance: exit 2 (could not judge)\n"
+    )
     judgement = judge(Evidence(2, output, _summary(_failure(), verdict="violations")), MOCK)
     assert judgement.crashes == ["tests/conformance/test_applications.py::test_a[x y]: KeyError (could not judge)"]
     assert len(judgement.could_not_judge) == 1 and not judgement.passed
@@ -86,17 +105,25 @@ def test_a_suite_error_is_a_crash() -> None:
 
 
 def test_a_labelled_suite_error_is_one_crash_named_by_its_test_and_last_exception() -> None:
-    traceback = "tests/conformance/test_links.py:23: in test_l\nE   hypothesis.errors.Flaky: Inconsistent\nE   \nE   more"
-    summary = _summary(_failure()) | {"verdict": "suite error",
-                                     "suite_errors": [{"test": "tests/conformance/test_links.py::test_l", "traceback": traceback}]}
+    traceback = (
+        "tests/conformance/test_links.py:23: in test_l\nE   hypothesis.errors.Flaky: Inconsistent\nE   \nE   more"
+    )
+    summary = _summary(_failure()) | {
+        "verdict": "suite error",
+        "suite_errors": [{"test": "tests/conformance/test_links.py::test_l", "traceback": traceback}],
+    }
     output = "conformance: suite error: 1 test(s) hit a bug\nconformance: exit 2 (suite error)\n"
     judgement = judge(Evidence(2, output, summary), MOCK)
-    assert judgement.crashes == ["tests/conformance/test_links.py::test_l: suite error: hypothesis.errors.Flaky: Inconsistent"]
+    assert judgement.crashes == [
+        "tests/conformance/test_links.py::test_l: suite error: hypothesis.errors.Flaky: Inconsistent"
+    ]
     assert judgement.verdict == "suite error" and judgement.could_not_judge == []
 
 
 def test_prism_exiting_during_the_run_fails_the_target() -> None:
-    evidence = Evidence(1, "", _summary(_failure()), target_exit="exit 1: TypeError: Invalid character in header content")
+    evidence = Evidence(
+        1, "", _summary(_failure()), target_exit="exit 1: TypeError: Invalid character in header content"
+    )
     assert any("Prism exited during the run" in reason for reason in judge(evidence, MOCK).reasons)
 
 
@@ -122,15 +149,24 @@ def test_a_timed_out_run_fails_the_interop_check() -> None:
 
 
 def test_the_interruption_of_a_timed_out_run_is_not_a_crash() -> None:
-    summary = {"verdict": "suite error", "suite_errors": [{"test": "t::x", "traceback": "E   KeyboardInterrupt: signal 15"}]}
+    summary = {
+        "verdict": "suite error",
+        "suite_errors": [{"test": "t::x", "traceback": "E   KeyboardInterrupt: signal 15"}],
+    }
     assert judge(Evidence(None, "", summary), PROXY).crashes == []
 
 
 def test_prism_violations_name_the_request_they_were_logged_for() -> None:
     [request, response] = prism_violations(BAD_RESPONSE_LOG)
     assert (request.request, request.location, request.about_response) == (
-        "GET /accounting/invoice_credit_memos", "request.query.limit", False)
-    assert (response.request, response.message) == ("GET /accounting/invoices/x", "Response body must have required property 'error_type'")
+        "GET /accounting/invoice_credit_memos",
+        "request.query.limit",
+        False,
+    )
+    assert (response.request, response.message) == (
+        "GET /accounting/invoices/x",
+        "Response body must have required property 'error_type'",
+    )
 
 
 def test_the_proxy_passes_with_violations_of_requests_only() -> None:

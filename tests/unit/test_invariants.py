@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-
-from accounting_conformance.conformance.contract import component
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accounting_conformance.conformance import kinds
+from accounting_conformance.conformance.contract import component
 from accounting_conformance.conformance.invariants import check_object, iter_objects
 from accounting_conformance.conformance.rules import of_family
 
@@ -78,7 +79,10 @@ def test_a_remaining_amount_mismatch_says_what_was_expected_and_received() -> No
     obj["linked_invoices"][0]["allocated_amount"] = "1.5"
     (item,) = [v for v in check_object("invoice_credit_memo", obj) if v.rule == "MONEY-003"]
     assert (item.path, item.expected, item.received) == (
-        "remaining_amount", "remaining_amount = 3 - 1.5 = 1.5", "remaining_amount = 0")
+        "remaining_amount",
+        "remaining_amount = 3 - 1.5 = 1.5",
+        "remaining_amount = 0",
+    )
 
 
 def test_a_negative_allocation_names_its_path() -> None:
@@ -193,8 +197,12 @@ def test_iter_objects_finds_envelopes_pages_and_job_results() -> None:
     memo, invoice = good("invoice_credit_memo"), good("invoice")
     assert [k for k, _ in iter_objects({"invoice_credit_memo": memo})] == ["invoice_credit_memo"]
     assert [k for k, _ in iter_objects({"invoices": [invoice, invoice], "next_cursor": None})] == ["invoice"] * 2
-    job = {"id": "j", "status": "success", "request": {"method": "POST", "url": "/x", "body": {"invoice": {}}},
-           "response": {"http_status": 200, "body": {"invoice": invoice}}}
+    job = {
+        "id": "j",
+        "status": "success",
+        "request": {"method": "POST", "url": "/x", "body": {"invoice": {}}},
+        "response": {"http_status": 200, "body": {"invoice": invoice}},
+    }
     assert [(k, o) for k, o in iter_objects(job)] == [("invoice", invoice)]
     assert list(iter_objects([memo])) == [] and list(iter_objects({"async_response": {}})) == []
 
@@ -204,12 +212,30 @@ def test_an_unknown_kind_is_refused() -> None:
         check_object("Bill", {})
 
 
-_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
-                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-                     max_leaves=20)
-_FIELDS = st.sampled_from(["total_amount", "remaining_amount", "amount_due", "linked_invoices", "linked_bills",
-                           "linked_payments", "line_items", "status", "created_at", "updated_at", "currency_code",
-                           "sub_total", "tax_amount", "total_discount", "discount_amount"])
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+_FIELDS = st.sampled_from(
+    [
+        "total_amount",
+        "remaining_amount",
+        "amount_due",
+        "linked_invoices",
+        "linked_bills",
+        "linked_payments",
+        "line_items",
+        "status",
+        "created_at",
+        "updated_at",
+        "currency_code",
+        "sub_total",
+        "tax_amount",
+        "total_discount",
+        "discount_amount",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)

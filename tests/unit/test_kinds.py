@@ -18,21 +18,35 @@ def test_the_table_holds_every_listed_kind_in_the_contracts_order() -> None:
 
 def test_a_kind_names_its_path_keys_and_schemas_as_the_contract_does() -> None:
     memo = kinds.get("invoice_credit_memo")
-    assert (memo.schema, memo.path, memo.plural) == ("InvoiceCreditMemo", "/accounting/invoice_credit_memos", "invoice_credit_memos")
+    assert (memo.schema, memo.path, memo.plural) == (
+        "InvoiceCreditMemo",
+        "/accounting/invoice_credit_memos",
+        "invoice_credit_memos",
+    )
     assert (memo.create_schema, memo.update_schema) == ("InvoiceCreditMemoCreate", "InvoiceCreditMemoUpdate")
-    assert memo.item("m-1") == "/accounting/invoice_credit_memos/m-1" and memo.operation("delete") == "deleteInvoiceCreditMemo"
+    assert (
+        memo.item("m-1") == "/accounting/invoice_credit_memos/m-1"
+        and memo.operation("delete") == "deleteInvoiceCreditMemo"
+    )
     assert kinds.get("customer_refund").update_schema is None and kinds.get("customer_refund").statuses is None
 
 
 def test_each_memo_kind_knows_how_its_credit_is_applied_and_reverted() -> None:
     icm, bcm = kinds.application("invoice_credit_memo"), kinds.application("bill_credit_memo")
     assert (icm.path, icm.key, icm.memo_field, icm.links, icm.target) == (
-        "/accounting/invoice_credit_applications", "invoice_credit_application", "invoice_credit_memo_id", "linked_invoices",
-        "invoice")
+        "/accounting/invoice_credit_applications",
+        "invoice_credit_application",
+        "invoice_credit_memo_id",
+        "linked_invoices",
+        "invoice",
+    )
     assert (bcm.links, bcm.target, icm.revert) == ("linked_bills", None, None)
     revert = kinds.revert("bill_credit_memo")
     assert (revert.path, revert.key, revert.target_field) == (
-        "/accounting/bill_credit_applications/unapply", "bill_credit_unapplication", "bill_id")
+        "/accounting/bill_credit_applications/unapply",
+        "bill_credit_unapplication",
+        "bill_id",
+    )
 
 
 def test_every_operation_the_table_names_is_one_of_the_contracts() -> None:

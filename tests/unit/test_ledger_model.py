@@ -54,5 +54,9 @@ def test_revert_restores_both_sides_and_deletion_needs_no_applications() -> None
     assert not ledger.predict_delete("b1").accepted
     assert not ledger.predict_total_change("b1", D("1.99")).accepted
     ledger.revert("b1", "bill")
-    assert (ledger.memos["b1"].remaining, ledger.memos["b1"].status, ledger.targets["bill"].due) == (D("8"), "open", D("100"))
+    assert (ledger.memos["b1"].remaining, ledger.memos["b1"].status, ledger.targets["bill"].due) == (
+        D("8"),
+        "open",
+        D("100"),
+    )
     assert ledger.predict_delete("b1").accepted

@@ -20,12 +20,17 @@ def test_basic_credentials_are_masked_in_headers_and_base64() -> None:
     redact = Redactor(["id", "secret"], ("id", "secret"))
     encoded = base64.b64encode(b"id:secret").decode()
     assert encoded not in redact(f"Authorization: Basic {encoded}")
-    assert redact.headers({"Authorization": "Basic xyz", "X-Other": "secret"}) == {"Authorization": MASK, "X-Other": MASK}
+    assert redact.headers({"Authorization": "Basic xyz", "X-Other": "secret"}) == {
+        "Authorization": MASK,
+        "X-Other": MASK,
+    }
 
 
 def test_curl_reproduction_carries_no_secret() -> None:
     redact = Redactor(["tok-9"])
-    command = curl("post", "http://h/x?access_token=tok-9", {"Content-Type": "application/json"}, '{"a": "tok-9"}', redact)
+    command = curl(
+        "post", "http://h/x?access_token=tok-9", {"Content-Type": "application/json"}, '{"a": "tok-9"}', redact
+    )
     assert "tok-9" not in command
     assert command.startswith("curl -sS -X POST 'http://h/x?access_token=***'")
 

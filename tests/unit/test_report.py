@@ -17,11 +17,20 @@ from accounting_conformance.conformance.settings import resolve
 def _records() -> list[TestRecord]:
     failing = TestRecord("t::bad", "failed", ["MONEY-003", "MONEY-001"])
     failing.failures = classify(
-        violation("MONEY-003", expected="remaining = 5", received="remaining = 10", reproduction="curl -sS x?access_token=tok-1"),
-        "MONEY-001", Redactor(["tok-1"]),
+        violation(
+            "MONEY-003",
+            expected="remaining = 5",
+            received="remaining = 10",
+            reproduction="curl -sS x?access_token=tok-1",
+        ),
+        "MONEY-001",
+        Redactor(["tok-1"]),
     )
-    return [failing, TestRecord("t::good", "passed", ["MONEY-003", "PAGE-001"]),
-            TestRecord("t::skip", "skipped", ["IDTYPE-001"], skip_reason="unsupported: x")]
+    return [
+        failing,
+        TestRecord("t::good", "passed", ["MONEY-003", "PAGE-001"]),
+        TestRecord("t::skip", "skipped", ["IDTYPE-001"], skip_reason="unsupported: x"),
+    ]
 
 
 def test_counts_are_grouped_by_rule() -> None:
@@ -56,10 +65,18 @@ def test_the_pointed_phases_run_before_the_generated_ones_and_unmarked_tests_las
         def get_closest_marker(self, name: str) -> object:
             return pytest.mark.phase(self.phase).mark if name == "phase" and self.phase else None
 
-    items = [Item("test_anything.py::a", "fuzz"), Item("test_new.py::t", None), Item("test_x.py::b", "writes"),
-             Item("test_y.py::c", "model")]
+    items = [
+        Item("test_anything.py::a", "fuzz"),
+        Item("test_new.py::t", None),
+        Item("test_x.py::b", "writes"),
+        Item("test_y.py::c", "model"),
+    ]
     assert [i.nodeid for i in sorted(items, key=phase_rank)] == [  # type: ignore[arg-type]
-        "test_x.py::b", "test_y.py::c", "test_anything.py::a", "test_new.py::t"]
+        "test_x.py::b",
+        "test_y.py::c",
+        "test_anything.py::a",
+        "test_new.py::t",
+    ]
     with pytest.raises(pytest.UsageError, match="unknown phase 'pointy'"):
         phase_rank(Item("test_z.py::d", "pointy"))  # type: ignore[arg-type]
 

@@ -14,9 +14,8 @@ from accounting_conformance.conformance.client import Exchange
 from accounting_conformance.conformance.contract import component
 from accounting_conformance.conformance.failures import RuleViolation
 from accounting_conformance.conformance.redact import Redactor
-from accounting_conformance.conformance.responses import ResponseContract
-from accounting_conformance.conformance.settings import REPO
 from accounting_conformance.conformance.resources import contract_path
+from accounting_conformance.conformance.responses import ResponseContract
 
 BASE = "http://target.test/versioned"
 ERROR = {"error_type": "INVALID_REQUEST", "error_code": "NOT_FOUND", "error_message": "no such memo"}
@@ -27,10 +26,23 @@ def contract() -> ResponseContract:
     return ResponseContract(schemathesis.openapi.from_path(contract_path(), config=SchemathesisConfig()))
 
 
-def exchange(status: int, body: Any, path: str = "/accounting/invoice_credit_memos/abc", *, method: str = "GET",
-             content_type: str = "application/json") -> Exchange:
-    return Exchange(method, f"{BASE}{path}?access_token=secret-token", {}, None, status,
-                    {"content-type": content_type, "x-rutter-request-id": "r1"}, json.dumps(body))
+def exchange(
+    status: int,
+    body: Any,
+    path: str = "/accounting/invoice_credit_memos/abc",
+    *,
+    method: str = "GET",
+    content_type: str = "application/json",
+) -> Exchange:
+    return Exchange(
+        method,
+        f"{BASE}{path}?access_token=secret-token",
+        {},
+        None,
+        status,
+        {"content-type": content_type, "x-rutter-request-id": "r1"},
+        json.dumps(body),
+    )
 
 
 CLIENT = SimpleNamespace(base=BASE, redactor=Redactor(["secret-token"]))
@@ -70,6 +82,11 @@ def test_the_client_takes_its_contract_check_and_does_not_import_it() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, accounting_conformance.conformance.client as c; "
-            "print('accounting_conformance.conformance.responses' in sys.modules)")
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    code = (
+        "import sys, accounting_conformance.conformance.client as c; "
+        "print('accounting_conformance.conformance.responses' in sys.modules)"
+    )
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )

@@ -257,3 +257,30 @@ def test_ci_runs_the_console_script_with_the_token_in_the_environment_and_no_inp
         run = str(step.get("run", ""))
         assert "${{" not in run, f"an expression in a run: line is pasted into the script: {run!r}"
         assert "make " not in run, "make folds the suite's exit 1 into its own 2"
+
+
+@pytest.mark.slow
+def test_the_embedded_server_gets_its_token_from_the_environment_not_its_command_line() -> None:
+    import httpx
+
+    from accounting_conformance.conformance.embedded import EmbeddedServer
+
+    token = "embedded-token-7f3a9c"
+    with EmbeddedServer(token) as server:
+        assert server._proc is not None
+        command_line = Path(f"/proc/{server._proc.pid}/cmdline").read_bytes().decode(errors="replace")
+        assert token not in command_line
+        answer = httpx.get(f"{server.url}/accounting/invoices", params={"access_token": token, "limit": 1})
+        assert answer.status_code == 200
+
+
+def test_make_serve_echoes_no_token() -> None:
+    run = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", "serve", "ACCESS_TOKEN=serve-token-5e1d"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "serve-token-5e1d" not in run.stdout + run.stderr

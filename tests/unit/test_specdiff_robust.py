@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,8 +27,17 @@ def pointers(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]
 
 
 PATHS = [p for p in pointers(SPEC) if p]
-ODD = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5), st.just([]), st.just({}),
-                st.just([1, "x"]), st.just({"$ref": "#/nowhere"}), st.just({"$ref": 3}))
+ODD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=5),
+    st.just([]),
+    st.just({}),
+    st.just([1, "x"]),
+    st.just({"$ref": "#/nowhere"}),
+    st.just({"$ref": 3}),
+)
 
 
 def replaced(spec: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:

@@ -21,8 +21,12 @@ def test_a_memo_state_follows_its_amounts() -> None:
     log.memo("bill_credit_memo", Decimal("10"), Decimal("4"))
     log.memo("bill_credit_memo", Decimal("10"), Decimal("0"))
     log.invoice(Decimal("5"), Decimal("0"))
-    assert {n for n, c in log.counts.items() if c} == {"bill_credit_memo open", "bill_credit_memo partly applied",
-                                                       "bill_credit_memo used up exactly", "invoice paid"}
+    assert {n for n, c in log.counts.items() if c} == {
+        "bill_credit_memo open",
+        "bill_credit_memo partly applied",
+        "bill_credit_memo used up exactly",
+        "invoice paid",
+    }
 
 
 def test_an_unknown_state_is_a_bug_of_the_suite() -> None:
@@ -48,19 +52,37 @@ def test_a_clean_run_that_left_a_state_unreached_is_named_by_the_selftest() -> N
     assert selftest_states.short([full]) == {}
     assert selftest_states.short([full, partial]) == {2: ["invoice paid"]}
     lines = selftest_states.table([full, partial])
-    assert any(line.split() [:2] == ["invoice", "paid"] and "1/2" in line for line in lines)
+    assert any(line.split()[:2] == ["invoice", "paid"] and "1/2" in line for line in lines)
 
 
-def test_selftest_fails_when_a_clean_run_leaves_a_state_unreached(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_selftest_fails_when_a_clean_run_leaves_a_state_unreached(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from accounting_conformance.conformance import selftest
 
-    def suite(fault: str | None, seed: int, profile: str, workdir: Path, timeout: float, *, stop_first: bool = False) -> Run:
+    def suite(
+        fault: str | None, seed: int, profile: str, workdir: Path, timeout: float, *, stop_first: bool = False
+    ) -> Run:
         reached = dict.fromkeys(STATES, 1) if fault else {**dict.fromkeys(STATES, 1), "delete refused while used up": 0}
         return Run("suite", fault, seed, exit_code=1 if fault else 0, found=["X-001"] if fault else [], states=reached)
 
     monkeypatch.setattr(selftest, "run_suite", suite)
-    args = ["--profile", "quick", "--seed", "3", "--clean-runs", "1", "--faults", "limit-ignored", "--variations", "none",
-            "--report-dir", str(tmp_path)]
+    args = [
+        "--profile",
+        "quick",
+        "--seed",
+        "3",
+        "--clean-runs",
+        "1",
+        "--faults",
+        "limit-ignored",
+        "--variations",
+        "none",
+        "--report-dir",
+        str(tmp_path),
+    ]
     assert selftest.main(args) == 1
-    assert "STATES UNREACHED" in capsys.readouterr().err and "delete refused while used up" in (tmp_path / "table.txt").read_text()
+    assert (
+        "STATES UNREACHED" in capsys.readouterr().err
+        and "delete refused while used up" in (tmp_path / "table.txt").read_text()
+    )

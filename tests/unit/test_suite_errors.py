@@ -27,9 +27,15 @@ def test_a_keyerror_of_ours_is_a_suite_bug_and_no_rule_failure() -> None:
     assert classify(bug, "WRITE-001", REDACT) == []
 
 
-@pytest.mark.parametrize("raised", [requests.exceptions.ReadTimeout("read timed out"),
-                                    requests.exceptions.ContentDecodingError("bad gzip"),
-                                    httpx.RemoteProtocolError("peer closed"), ConnectionResetError("reset")])
+@pytest.mark.parametrize(
+    "raised",
+    [
+        requests.exceptions.ReadTimeout("read timed out"),
+        requests.exceptions.ContentDecodingError("bad gzip"),
+        httpx.RemoteProtocolError("peer closed"),
+        ConnectionResetError("reset"),
+    ],
+)
 def test_a_transport_error_fails_the_rule_under_test_and_is_not_a_suite_bug(raised: BaseException) -> None:
     assert suite_bugs(raised) == []
     [record] = classify(raised, "SCHEMA-002", REDACT)
@@ -44,7 +50,9 @@ def test_a_group_with_a_violation_and_a_bug_keeps_the_violation_and_names_the_bu
 
 
 def test_a_suite_error_counts_against_no_rule_and_sets_the_verdict(tmp_path: Path) -> None:
-    broken = TestRecord("t::broken", "failed", ["APPLY-002"], suite_error="Traceback ...\nIndexError: list index out of range")
+    broken = TestRecord(
+        "t::broken", "failed", ["APPLY-002"], suite_error="Traceback ...\nIndexError: list index out of range"
+    )
     records = [broken, TestRecord("t::good", "passed", ["PAGE-001"])]
     assert report.by_rule(records)["APPLY-002"] == {}
     settings = resolve({"access_token": "tok-1", "seed": "5", "report_dir": str(tmp_path)}, env={})
@@ -60,18 +68,36 @@ def test_a_suite_error_counts_against_no_rule_and_sets_the_verdict(tmp_path: Pat
 def test_a_crash_of_a_conformance_test_exits_2_labelled_suite_error_with_its_traceback(tmp_path: Path) -> None:
     # A conformance module of ours with a bug in it, run by the real command against the embedded server.
     plugin = tmp_path / "buggy_plugin.py"
-    plugin.write_text(textwrap.dedent("""
+    plugin.write_text(
+        textwrap.dedent("""
         import pytest
 
         @pytest.hookimpl(trylast=True)
         def pytest_collection_modifyitems(items):
             items[:] = [i for i in items if i.name.startswith("test_create_echoes")][:1]
             items[0].obj = lambda *a, **k: [][0]  # an IndexError of the suite's own making
-    """))
+    """)
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "accounting_conformance.conformance", "--profile", "quick", "--seed", "1", "--report-dir", str(tmp_path / "r"),
-         "--", "-p", "buggy_plugin"],
-        cwd=REPO, capture_output=True, text=True, timeout=180, env={**_env(), "PYTHONPATH": str(tmp_path)},
+        [
+            sys.executable,
+            "-m",
+            "accounting_conformance.conformance",
+            "--profile",
+            "quick",
+            "--seed",
+            "1",
+            "--report-dir",
+            str(tmp_path / "r"),
+            "--",
+            "-p",
+            "buggy_plugin",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**_env(), "PYTHONPATH": str(tmp_path)},
     )
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
     assert "conformance: exit 2 (suite error)" in done.stdout
@@ -95,7 +121,7 @@ def test_a_replay_made_flaky_by_the_target_reports_what_the_target_first_did() -
         try:
             raise first
         except AssertionError:
-            raise FlakyStrategyDefinition("Inconsistent data generation!")
+            raise FlakyStrategyDefinition("Inconsistent data generation!")  # noqa: B904 - the context is what is tested
     except FlakyStrategyDefinition as flaky:
         assert suite_bugs(flaky) == [] and [r.rule for r in classify(flaky, "SCHEMA-001", REDACT)] == ["PAGE-001"]
     lone = FlakyStrategyDefinition("Inconsistent data generation!")

@@ -27,8 +27,23 @@ def _alive(pid: int) -> bool:
 
 
 def test_a_terminated_run_stops_its_embedded_reference_server(tmp_path: Path) -> None:
-    run = subprocess.Popen([sys.executable, "-m", "accounting_conformance.conformance", "--profile", "quick", "--seed", "1",
-                            "--report-dir", str(tmp_path)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "accounting_conformance.conformance",
+            "--profile",
+            "quick",
+            "--seed",
+            "1",
+            "--report-dir",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     assert run.stdout is not None
     for line in run.stdout:  # wait until the server is up and the tests have begun
         if line.startswith("conformance: target "):

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
 from accounting_conformance.conformance.client import MAX_RETRY_AFTER, retry_after_seconds
-from accounting_conformance.conformance.settings import REPO
-from accounting_conformance.conformance.transport import honour_retry_after
 from accounting_conformance.conformance.resources import contract_path
+from accounting_conformance.conformance.transport import honour_retry_after
 
 SEEN: list[str] = []
 
@@ -61,12 +60,14 @@ def test_a_429_is_sent_again_after_its_retry_after_and_the_next_answer_judged(ta
     assert len(SEEN) == 2 and schema.transport.serialize_case is not None  # the rest of the transport is schemathesis'
 
 
-@pytest.mark.parametrize(("value", "expected"), [(None, 1.0), ("0", 0.0), ("2.5", 2.5), ("soon", 1.0), ("-3", 0.0),
-                                                  ("99999", MAX_RETRY_AFTER)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, 1.0), ("0", 0.0), ("2.5", 2.5), ("soon", 1.0), ("-3", 0.0), ("99999", MAX_RETRY_AFTER)],
+)
 def test_retry_after_is_read_as_seconds_within_bounds(value: str | None, expected: float) -> None:
     assert retry_after_seconds(value) == expected
 
 
 def test_retry_after_may_be_an_http_date() -> None:
-    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=5), usegmt=True)
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=5), usegmt=True)
     assert 3 <= retry_after_seconds(later) <= 5

@@ -24,8 +24,12 @@ VENDOR = "6ff9e9f9-ecae-4ce3-9d63-6a76415809c1"  # Northwind Supplies, USD
 BILL = "d60698aa-ae1e-4b0a-a32e-778f41dd4570"  # Northwind, USD, 1000000.00 due
 BANK_ACCOUNT = "70931313-80a9-438b-8cfc-7e36e6179e45"
 ERROR_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
-PLURAL = {"invoice_credit_memo": "invoice_credit_memos", "bill_credit_memo": "bill_credit_memos",
-          "invoice": "invoices", "customer_refund": "customer_refunds"}
+PLURAL = {
+    "invoice_credit_memo": "invoice_credit_memos",
+    "bill_credit_memo": "bill_credit_memos",
+    "invoice": "invoices",
+    "customer_refund": "customer_refunds",
+}
 
 
 def free_port() -> int:
@@ -78,8 +82,17 @@ def start_server(db_path: Path, log_path: Path, token: str | None = None) -> Ser
     """Start the reference server on a free loopback port over `db_path`; retry if the port was taken."""
     for _ in range(5):
         port = free_port()
-        command = [sys.executable, "-m", "accounting_conformance.reference_server", "--host", "127.0.0.1", "--port", str(port),
-                   "--db", str(db_path)]
+        command = [
+            sys.executable,
+            "-m",
+            "accounting_conformance.reference_server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--db",
+            str(db_path),
+        ]
         if token:
             command += ["--access-token", token]
         log_file = open(log_path, "ab")
@@ -127,8 +140,13 @@ def require_request_id(response: httpx.Response) -> None:
 
 def api_client(server: Server, **options: Any) -> httpx.Client:
     """A keep-alive client on `server` with the default token that checks every response's request id."""
-    return httpx.Client(base_url=server.base_url, params={"access_token": TOKEN}, timeout=30.0,
-                        event_hooks={"response": [require_request_id]}, **options)
+    return httpx.Client(
+        base_url=server.base_url,
+        params={"access_token": TOKEN},
+        timeout=30.0,
+        event_hooks={"response": [require_request_id]},
+        **options,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -150,32 +168,67 @@ def line(amount: str) -> dict[str, Any]:
 
 def memo_body(total: str = "100.00", currency: str = "USD", customer: str = CUSTOMER, **extra: Any) -> dict[str, Any]:
     """The body of an invoice credit memo create."""
-    return {"invoice_credit_memo": {"customer_id": customer, "currency_code": currency,
-                                    "document_number": unique("ICM"), "line_items": [line(total)], **extra}}
+    return {
+        "invoice_credit_memo": {
+            "customer_id": customer,
+            "currency_code": currency,
+            "document_number": unique("ICM"),
+            "line_items": [line(total)],
+            **extra,
+        }
+    }
 
 
-def invoice_body(total: str = "1000.00", currency: str = "USD", customer: str = CUSTOMER, **extra: Any) -> dict[str, Any]:
+def invoice_body(
+    total: str = "1000.00", currency: str = "USD", customer: str = CUSTOMER, **extra: Any
+) -> dict[str, Any]:
     """The body of an invoice create."""
-    return {"invoice": {"customer_id": customer, "currency_code": currency, "document_number": unique("INV"),
-                        "line_items": [line(total)], **extra}}
+    return {
+        "invoice": {
+            "customer_id": customer,
+            "currency_code": currency,
+            "document_number": unique("INV"),
+            "line_items": [line(total)],
+            **extra,
+        }
+    }
 
 
 def bill_memo_body(total: str = "100.00", **extra: Any) -> dict[str, Any]:
     """The body of a bill credit memo create."""
-    return {"bill_credit_memo": {"vendor_id": VENDOR, "currency_code": "USD", "document_number": unique("BCM"),
-                                 "line_items": [line(total)], **extra}}
+    return {
+        "bill_credit_memo": {
+            "vendor_id": VENDOR,
+            "currency_code": "USD",
+            "document_number": unique("BCM"),
+            "line_items": [line(total)],
+            **extra,
+        }
+    }
 
 
 def refund_body(total: str = "25.50") -> dict[str, Any]:
     """The body of a customer refund create."""
-    return {"customer_refund": {"account_id": BANK_ACCOUNT, "customer_id": CUSTOMER, "document_number": unique("RFD"),
-                                "transaction_date": "2024-03-01", "line_items": [line(total)]}}
+    return {
+        "customer_refund": {
+            "account_id": BANK_ACCOUNT,
+            "customer_id": CUSTOMER,
+            "document_number": unique("RFD"),
+            "transaction_date": "2024-03-01",
+            "line_items": [line(total)],
+        }
+    }
 
 
 def application_body(memo_id: str, invoice_id: str, amount: Any, **extra: Any) -> dict[str, Any]:
     """The body of an invoice credit application of `amount` from one memo to one invoice."""
-    return {"invoice_credit_application": {"invoice_credit_memo_id": memo_id,
-                                           "linked_invoices": [{"id": invoice_id, "allocated_amount": amount}], **extra}}
+    return {
+        "invoice_credit_application": {
+            "invoice_credit_memo_id": memo_id,
+            "linked_invoices": [{"id": invoice_id, "allocated_amount": amount}],
+            **extra,
+        }
+    }
 
 
 def create(http: httpx.Client, kind: str, body: dict[str, Any]) -> dict[str, Any]:

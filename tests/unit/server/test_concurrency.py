@@ -26,7 +26,9 @@ def http(server_factory: Callable[[Path], Server], tmp_path: Path) -> Iterator[h
         yield client
 
 
-def fire(http: httpx.Client, body: dict[str, object], times: int, headers: dict[str, str] | None = None) -> list[httpx.Response]:
+def fire(
+    http: httpx.Client, body: dict[str, object], times: int, headers: dict[str, str] | None = None
+) -> list[httpx.Response]:
     """POST the same application `times` times at once (all threads released together)."""
     barrier = threading.Barrier(times)
 

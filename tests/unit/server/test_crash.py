@@ -23,7 +23,9 @@ from tests.unit.server.conftest import PLURAL, Server, api_client, application_b
 pytestmark = pytest.mark.slow
 APPLY = "/accounting/invoice_credit_applications"
 WRITERS, MEMOS, INVOICES = 6, 4, 3
-FIGURES_ENV = "RELIABILITY_FIGURES"  # when set: a file each run appends its figures to, one JSON line (for make reliability)
+FIGURES_ENV = (
+    "RELIABILITY_FIGURES"  # when set: a file each run appends its figures to, one JSON line (for make reliability)
+)
 Pair = tuple[str, str]
 
 
@@ -64,8 +66,11 @@ def writer(server: Server, stream: Stream, pairs: list[Pair], seed: int, stop: t
                 item = Sent("apply", application_body(memo_id, invoice_id, cents(rng)), str(uuid.uuid4()))
             else:
                 kind = "invoice_credit_memo" if roll < 0.9 else "invoice"
-                item = Sent(kind, memo_body("50.00") if kind == "invoice_credit_memo" else invoice_body("500.00"),
-                            str(uuid.uuid4()))
+                item = Sent(
+                    kind,
+                    memo_body("50.00") if kind == "invoice_credit_memo" else invoice_body("500.00"),
+                    str(uuid.uuid4()),
+                )
             with stream.lock:
                 stream.sent.append(item)
             path = APPLY if item.kind == "apply" else f"/accounting/{PLURAL[item.kind]}"
@@ -105,7 +110,9 @@ def ledger(http: httpx.Client) -> tuple[dict[Pair, Decimal], dict[Pair, Decimal]
         memo_side.update(links)
     for invoice in list_all(http, "invoice"):
         payments = [(p["id"], p.get("type"), Decimal(p["amount"])) for p in invoice["linked_payments"]]
-        if Decimal(invoice["amount_due"]) != Decimal(invoice["total_amount"]) - sum((a for _, _, a in payments), Decimal(0)):
+        if Decimal(invoice["amount_due"]) != Decimal(invoice["total_amount"]) - sum(
+            (a for _, _, a in payments), Decimal(0)
+        ):
             wrong.add(invoice["id"])
         invoice_side.update({(m, invoice["id"]): a for m, kind, a in payments if kind == "INVOICE_CREDIT_MEMO"})
     return memo_side, invoice_side, wrong
@@ -141,7 +148,9 @@ def lost_writes(http: httpx.Client, stream: Stream, memo_side: dict[Pair, Decima
     for pair in {pair_of(s) for s in applications}:
         mine = [s for s in applications if pair_of(s) == pair]
         acked = sum((amount_of(s) for s in mine if s.outcome == "ok"), Decimal(0))
-        if memo_side.get(pair, Decimal(0)) - acked not in subset_sums([amount_of(s) for s in mine if s.outcome == "unknown"]):
+        if memo_side.get(pair, Decimal(0)) - acked not in subset_sums(
+            [amount_of(s) for s in mine if s.outcome == "unknown"]
+        ):
             lost |= {id(s) for s in mine if s.outcome == "ok"}
     for item in (s for s in stream.sent if s.outcome == "ok"):
         assert item.response is not None
@@ -160,7 +169,9 @@ def lost_writes(http: httpx.Client, stream: Stream, memo_side: dict[Pair, Decima
 def stream_then_kill(server: Server, pairs: list[Pair], kill_after: float) -> Stream:
     """Run the writers, SIGKILL the server `kill_after` seconds after the first 200, wait for every writer to notice."""
     stream, stop = Stream(), threading.Event()
-    threads = [threading.Thread(target=writer, args=(server, stream, pairs, n, stop), daemon=True) for n in range(WRITERS)]
+    threads = [
+        threading.Thread(target=writer, args=(server, stream, pairs, n, stop), daemon=True) for n in range(WRITERS)
+    ]
     for thread in threads:
         thread.start()
     stream.acknowledged.wait(timeout=30)
@@ -184,7 +195,8 @@ def record(figures: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("kill_after", [0.5, 0.75, 1.0])
 def test_a_server_killed_mid_stream_restarts_with_every_acknowledged_write_and_no_half_applied_application(
-        server_factory: Callable[[Path], Server], tmp_path: Path, kill_after: float) -> None:
+    server_factory: Callable[[Path], Server], tmp_path: Path, kill_after: float
+) -> None:
     db = tmp_path / "crash.db"
     first = server_factory(db)
     with api_client(first) as http:
@@ -198,11 +210,16 @@ def test_a_server_killed_mid_stream_restarts_with_every_acknowledged_write_and_n
     half_applied = {p for p in memo_side.keys() | invoice_side.keys() if memo_side.get(p) != invoice_side.get(p)}
     inconsistent = wrong | {object_id for pair in half_applied for object_id in pair}
     acked = [s for s in stream.sent if s.outcome == "ok"]
-    figures = {"kill_after": kill_after, "sent": len(stream.sent), "acknowledged": len(acked),
-               "acknowledged_applications": sum(s.kind == "apply" for s in acked),
-               "rejected": sum(s.outcome == "rejected" for s in stream.sent),
-               "in_flight": sum(s.outcome == "unknown" for s in stream.sent),
-               "lost": len(lost), "inconsistent": len(inconsistent)}
+    figures = {
+        "kill_after": kill_after,
+        "sent": len(stream.sent),
+        "acknowledged": len(acked),
+        "acknowledged_applications": sum(s.kind == "apply" for s in acked),
+        "rejected": sum(s.outcome == "rejected" for s in stream.sent),
+        "in_flight": sum(s.outcome == "unknown" for s in stream.sent),
+        "lost": len(lost),
+        "inconsistent": len(inconsistent),
+    }
     record(figures)
     assert figures["acknowledged_applications"] > 0, figures
     assert not [s.response.text for s in stream.sent if s.outcome == "server_error" and s.response is not None]

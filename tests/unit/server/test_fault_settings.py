@@ -22,8 +22,11 @@ SERVER = REPO / "reference_server"
 
 def _server_modules() -> dict[str, ast.Module]:
     """The parsed server modules (not the variation proxy, which has no faults), by module name."""
-    return {path.stem: ast.parse(path.read_text()) for path in sorted(SERVER.glob("*.py"))
-            if not path.stem.startswith("variations")}
+    return {
+        path.stem: ast.parse(path.read_text())
+        for path in sorted(SERVER.glob("*.py"))
+        if not path.stem.startswith("variations")
+    }
 
 
 def test_every_fault_is_implemented_by_a_branch_in_the_server_and_no_branch_names_an_unknown_fault() -> None:
@@ -39,13 +42,21 @@ def test_every_fault_is_implemented_by_a_branch_in_the_server_and_no_branch_name
 
 def test_every_call_of_a_fault_aware_function_in_the_server_passes_the_faults_on() -> None:
     modules = _server_modules()
-    aware = {(module, node.name) for module, tree in modules.items() for node in tree.body
-             if isinstance(node, ast.FunctionDef) and "faults" in {a.arg for a in node.args.args + node.args.kwonlyargs}}
+    aware = {
+        (module, node.name)
+        for module, tree in modules.items()
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and "faults" in {a.arg for a in node.args.args + node.args.kwonlyargs}
+    }
     checked, missing = 0, []
     for module, tree in modules.items():
-        imported = {alias.asname or alias.name: (str(node.module).rsplit(".", 1)[-1], alias.name) for node in tree.body
-                    if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("accounting_conformance.reference_server.")
-                    for alias in node.names}
+        imported = {
+            alias.asname or alias.name: (str(node.module).rsplit(".", 1)[-1], alias.name)
+            for node in tree.body
+            if isinstance(node, ast.ImportFrom)
+            and (node.module or "").startswith("accounting_conformance.reference_server.")
+            for alias in node.names
+        }
         for call in (node for node in ast.walk(tree) if isinstance(node, ast.Call)):
             callee = call.func
             if isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name):
@@ -85,8 +96,21 @@ def test_a_misspelt_fault_name_is_refused_with_the_known_ones() -> None:
 
 
 def test_a_misspelt_fault_fails_at_start_listing_the_valid_names() -> None:
-    result = subprocess.run([sys.executable, "-m", "accounting_conformance.reference_server", "--fault", "limit-ignored", "--fault", "no-such-fault"],
-                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "accounting_conformance.reference_server",
+            "--fault",
+            "limit-ignored",
+            "--fault",
+            "no-such-fault",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "unknown --fault 'no-such-fault'" in result.stderr
     for fault in Fault:
@@ -94,7 +118,8 @@ def test_a_misspelt_fault_fails_at_start_listing_the_valid_names() -> None:
 
 
 def test_a_misspelt_fault_stops_the_server_before_it_builds_an_app_or_binds_a_port(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     def never(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the server went on past a misspelt fault")
 

@@ -21,7 +21,9 @@ def test_single_condition_parses() -> None:
 def test_and_joins_conditions_case_insensitively() -> None:
     parsed = parse_filter(ICM, 'customer_id="a" and document_number ~ "CUST" AnD customer_id != null')
     assert [(c.field, c.op, c.value) for c in parsed] == [
-        ("customer_id", "=", "a"), ("document_number", "~", "CUST"), ("customer_id", "!=", None)
+        ("customer_id", "=", "a"),
+        ("document_number", "~", "CUST"),
+        ("customer_id", "!=", None),
     ]
 
 
@@ -73,12 +75,12 @@ def test_unicode_values_are_kept() -> None:
         ('customer_id <> "x"', filters.UNKNOWN_OPERATOR, 12),
         ('customer_id LIKE "x"', filters.UNKNOWN_OPERATOR, 12),
         ('customer_id : "x"', filters.UNKNOWN_OPERATOR, 12),
-        ('customer_id', filters.UNKNOWN_OPERATOR, 11),
+        ("customer_id", filters.UNKNOWN_OPERATOR, 11),
         ('customer_id = "abc', filters.UNTERMINATED_STRING, 14),
         ('customer_id = "abc\\"', filters.UNTERMINATED_STRING, 14),
         ('customer_id = "a\\n"', filters.INVALID_ESCAPE, 16),
-        ('customer_id = ', filters.INVALID_FILTER, 14),
-        ('customer_id = x', filters.INVALID_FILTER, 14),
+        ("customer_id = ", filters.INVALID_FILTER, 14),
+        ("customer_id = x", filters.INVALID_FILTER, 14),
         ("customer_id = 'x'", filters.INVALID_FILTER, 14),
         ('= "x"', filters.INVALID_FILTER, 0),
         ('customer_id = "x" AND', filters.INVALID_FILTER, 21),
@@ -87,16 +89,16 @@ def test_unicode_values_are_kept() -> None:
         ('(customer_id = "x")', filters.INVALID_FILTER, 0),
         ('customer_id = "x"; DROP TABLE invoices', filters.INVALID_FILTER, 17),
         ('customer_id = "x" -- comment', filters.INVALID_FILTER, 18),
-        ("customer_id = \"x\" AND 1=1", filters.INVALID_FILTER, 22),
+        ('customer_id = "x" AND 1=1', filters.INVALID_FILTER, 22),
         ('cüstomer_id = "x"', filters.INVALID_FILTER, 1),
         ('created_at ~ "2024"', filters.UNSUPPORTED_OPERATOR, 11),
         ('customer_id > "a"', filters.UNSUPPORTED_OPERATOR, 12),
         ('created_at = "yesterday"', filters.INVALID_VALUE, 13),
         ('created_at = "2024-02-30T00:00:00Z"', filters.INVALID_VALUE, 13),
         ('created_at = "2024-03-01T00:00:00"', filters.INVALID_VALUE, 13),
-        ('created_at > null', filters.INVALID_VALUE, 13),
-        ('customer_id = NULL', filters.INVALID_FILTER, 14),
-        ('customer_id = nullx', filters.INVALID_FILTER, 14),
+        ("created_at > null", filters.INVALID_VALUE, 13),
+        ("customer_id = NULL", filters.INVALID_FILTER, 14),
+        ("customer_id = nullx", filters.INVALID_FILTER, 14),
     ],
 )
 def test_malformed_filters_raise_query_error(text: str, code: str, position: int) -> None:
@@ -122,9 +124,7 @@ def test_too_many_conditions_are_rejected() -> None:
         parse_filter(ICM, " AND ".join(['customer_id = "x"'] * 51))
 
 
-@pytest.mark.parametrize(
-    "value", ["x' OR '1'='1", "'; DROP TABLE invoices; --", "%", "_", "\x00", "a\\\"b", "ü" * 50]
-)
+@pytest.mark.parametrize("value", ["x' OR '1'='1", "'; DROP TABLE invoices; --", "%", "_", "\x00", 'a\\"b', "ü" * 50])
 def test_sql_metacharacters_in_values_stay_bound_parameters(value: str) -> None:
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     for op in ("=", "!=", "~"):
@@ -136,8 +136,12 @@ def test_sql_metacharacters_in_values_stay_bound_parameters(value: str) -> None:
 
 @pytest.mark.parametrize(
     ("op", "sql", "bound"),
-    [(">", "created_at_ms > ?", 1), (">=", "created_at_ms >= ?", 2), ("<", "created_at_ms < ?", 2),
-     ("<=", "created_at_ms <= ?", 1)],
+    [
+        (">", "created_at_ms > ?", 1),
+        (">=", "created_at_ms >= ?", 2),
+        ("<", "created_at_ms < ?", 2),
+        ("<=", "created_at_ms <= ?", 1),
+    ],
 )
 def test_sub_millisecond_bounds_round_the_right_way(op: str, sql: str, bound: int) -> None:
     (cond,) = parse_filter(ICM, f'created_at {op} "1970-01-01T00:00:00.0015Z"')

@@ -13,8 +13,19 @@ import httpx
 import pytest
 
 from tests.unit.server.conftest import (
-    BILL, OTHER_CUSTOMER, PLURAL, Server, application_body, assert_error, bill_memo_body, count, counts, create,
-    fetch, invoice_body, memo_body,
+    BILL,
+    OTHER_CUSTOMER,
+    PLURAL,
+    Server,
+    application_body,
+    assert_error,
+    bill_memo_body,
+    count,
+    counts,
+    create,
+    fetch,
+    invoice_body,
+    memo_body,
 )
 
 MEMOS = "/accounting/invoice_credit_memos"
@@ -33,23 +44,49 @@ def assert_memo_not_stored(http: httpx.Client, document_number: str, before: dic
     assert counts(http) == before
 
 
-@pytest.mark.parametrize("spoil", [
-    lambda t: t[:-2], lambda t: t.replace(b'"', b"'"), lambda t: t[:-1] + b",}", lambda t: t + t,
-    lambda t: t[:-1] + b"\xff}", lambda t: b"// note\n" + t, lambda t: t.replace(b'"USD"', b"USD"),
-], ids=["truncated", "single-quotes", "trailing-comma", "two-documents", "invalid-utf8", "comment", "bare-word"])
-def test_malformed_json_is_rejected_and_nothing_is_stored(client: httpx.Client, spoil: Callable[[bytes], bytes]) -> None:
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda t: t[:-2],
+        lambda t: t.replace(b'"', b"'"),
+        lambda t: t[:-1] + b",}",
+        lambda t: t + t,
+        lambda t: t[:-1] + b"\xff}",
+        lambda t: b"// note\n" + t,
+        lambda t: t.replace(b'"USD"', b"USD"),
+    ],
+    ids=["truncated", "single-quotes", "trailing-comma", "two-documents", "invalid-utf8", "comment", "bare-word"],
+)
+def test_malformed_json_is_rejected_and_nothing_is_stored(
+    client: httpx.Client, spoil: Callable[[bytes], bytes]
+) -> None:
     body, before = memo_body(), counts(client)
     assert_error(post_memo_text(client, spoil(json.dumps(body).encode())), 400, "INVALID_JSON", "body")
     assert_memo_not_stored(client, body["invoice_credit_memo"]["document_number"], before)
 
 
-@pytest.mark.parametrize(("path", "value"), [
-    ("customer_id", 123), ("customer_id", ""), ("currency_code", "usd"), ("currency_code", None),
-    ("line_items", "one line"), ("line_items", []), ("memo", {"text": "x"}), ("issue_date", "yesterday"),
-    ("line_items.0.total_amount", True), ("line_items.0.total_amount", "1e3"), ("line_items.0.total_amount", "-5"),
-    ("line_items.0.total_amount", 0), ("line_items.0.total_amount", "12,50"), ("line_items.0.item", {"id": 5}),
-])
-def test_wrong_types_are_rejected_naming_the_field_and_nothing_is_stored(client: httpx.Client, path: str, value: Any) -> None:
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("customer_id", 123),
+        ("customer_id", ""),
+        ("currency_code", "usd"),
+        ("currency_code", None),
+        ("line_items", "one line"),
+        ("line_items", []),
+        ("memo", {"text": "x"}),
+        ("issue_date", "yesterday"),
+        ("line_items.0.total_amount", True),
+        ("line_items.0.total_amount", "1e3"),
+        ("line_items.0.total_amount", "-5"),
+        ("line_items.0.total_amount", 0),
+        ("line_items.0.total_amount", "12,50"),
+        ("line_items.0.item", {"id": 5}),
+    ],
+)
+def test_wrong_types_are_rejected_naming_the_field_and_nothing_is_stored(
+    client: httpx.Client, path: str, value: Any
+) -> None:
     body, before = memo_body(), counts(client)
     *parents, last = path.split(".")
     node = body["invoice_credit_memo"]
@@ -67,10 +104,16 @@ def test_a_two_mebibyte_body_is_answered_413_and_nothing_is_stored(client: httpx
     assert_memo_not_stored(client, body["invoice_credit_memo"]["document_number"], before)
 
 
-@pytest.mark.parametrize("text", [
-    b"[" * 100_000, b'{"a":' * 100_000, b'{"invoice_credit_memo":' * 40_000,
-    b'{"invoice_credit_memo":{"memo":' + b"[" * 900 + b"]" * 900 + b"}}",
-], ids=["arrays", "objects", "envelopes", "900-deep-field"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"[" * 100_000,
+        b'{"a":' * 100_000,
+        b'{"invoice_credit_memo":' * 40_000,
+        b'{"invoice_credit_memo":{"memo":' + b"[" * 900 + b"]" * 900 + b"}}",
+    ],
+    ids=["arrays", "objects", "envelopes", "900-deep-field"],
+)
 def test_deeply_nested_json_is_rejected_without_a_server_error(client: httpx.Client, text: bytes) -> None:
     before = counts(client)
     assert_error(post_memo_text(client, text), 400, None, "body")
@@ -85,8 +128,18 @@ def test_nan_and_infinity_literals_are_rejected_and_nothing_is_stored(client: ht
     assert_memo_not_stored(client, body["invoice_credit_memo"]["document_number"], before)
 
 
-@pytest.mark.parametrize("literal", ["1e999999999999999999999", "-1e999999999999999999999", "1e-999999999999999999999",
-                                     "1E400", "1" * 5000, "-0", "1.0000000000000000000000000000000000000000001e-7"])
+@pytest.mark.parametrize(
+    "literal",
+    [
+        "1e999999999999999999999",
+        "-1e999999999999999999999",
+        "1e-999999999999999999999",
+        "1E400",
+        "1" * 5000,
+        "-0",
+        "1.0000000000000000000000000000000000000000001e-7",
+    ],
+)
 def test_out_of_range_number_literals_are_rejected_without_a_server_error(client: httpx.Client, literal: str) -> None:
     body, before = memo_body(), counts(client)
     text = json.dumps(body).replace('"100.00"', literal).encode()
@@ -129,15 +182,32 @@ def test_bad_updates_and_applications_are_rejected_and_change_nothing(client: ht
     ]
     for response, mention in rejected:
         assert_error(response, 400, None, mention)
-    assert fetch(client, "invoice_credit_memo", memo["id"]) == memo and fetch(client, "invoice", invoice["id"]) == invoice
+    assert (
+        fetch(client, "invoice_credit_memo", memo["id"]) == memo and fetch(client, "invoice", invoice["id"]) == invoice
+    )
 
 
 HOSTILE_FILTERS = [
-    "' OR 1=1 --", "document_number=' OR 1=1 --", '"; DROP TABLE invoices; --', 'document_number="x" OR 1=1',
-    'document_number="x"; DROP TABLE invoices; --', 'document_number="x" UNION SELECT body FROM invoices',
-    'document_number="x" AND 1=1', 'id="x"', 'document_number=="x"', 'document_number LIKE "%"',
-    'document_number="x', 'document_number="x\x00', 'document_number="x"\x00', 'created_at>"not a date"',
-    'document_number="x" AND', '文書番号="x"', 'document_number="\\q"', '(document_number="x")', "\x00", "null",
+    "' OR 1=1 --",
+    "document_number=' OR 1=1 --",
+    '"; DROP TABLE invoices; --',
+    'document_number="x" OR 1=1',
+    'document_number="x"; DROP TABLE invoices; --',
+    'document_number="x" UNION SELECT body FROM invoices',
+    'document_number="x" AND 1=1',
+    'id="x"',
+    'document_number=="x"',
+    'document_number LIKE "%"',
+    'document_number="x',
+    'document_number="x\x00',
+    'document_number="x"\x00',
+    'created_at>"not a date"',
+    'document_number="x" AND',
+    '文書番号="x"',
+    'document_number="\\q"',
+    '(document_number="x")',
+    "\x00",
+    "null",
 ]
 
 
@@ -150,9 +220,17 @@ def test_hostile_filters_are_rejected_naming_the_filter(client: httpx.Client, ki
 
 
 @pytest.mark.parametrize("kind", ["invoice", "invoice_credit_memo"])
-@pytest.mark.parametrize("value", ["' OR 1=1 --", '\\"; DROP TABLE invoices; --', "%", "_", "\x00", "文書 ✓ 🧾", "' OR '1'='1"])
-def test_sql_metacharacters_inside_a_quoted_filter_value_match_nothing(client: httpx.Client, kind: str, value: str) -> None:
-    for flt in (f'document_number="{value}"', f'document_number~"{value}"', f'document_number!=null AND document_number="{value}"'):
+@pytest.mark.parametrize(
+    "value", ["' OR 1=1 --", '\\"; DROP TABLE invoices; --', "%", "_", "\x00", "文書 ✓ 🧾", "' OR '1'='1"]
+)
+def test_sql_metacharacters_inside_a_quoted_filter_value_match_nothing(
+    client: httpx.Client, kind: str, value: str
+) -> None:
+    for flt in (
+        f'document_number="{value}"',
+        f'document_number~"{value}"',
+        f'document_number!=null AND document_number="{value}"',
+    ):
         response = client.get(f"/accounting/{PLURAL[kind]}", params={"filter": flt})
         assert response.status_code == 200, response.text
         assert response.json()[PLURAL[kind]] == []
@@ -170,44 +248,81 @@ def test_a_well_formed_timestamp_filter_on_the_31st_is_accepted(client: httpx.Cl
     assert response.status_code == 200, response.text
 
 
-@pytest.mark.parametrize("sort", ["document_number; DROP TABLE invoices", "id", "document_number ASC, id", "(SELECT 1)",
-                                  "document_number DESC --", "updated_at  DESC", "\x00", "1", "created_at ' OR 1=1"])
+@pytest.mark.parametrize(
+    "sort",
+    [
+        "document_number; DROP TABLE invoices",
+        "id",
+        "document_number ASC, id",
+        "(SELECT 1)",
+        "document_number DESC --",
+        "updated_at  DESC",
+        "\x00",
+        "1",
+        "created_at ' OR 1=1",
+    ],
+)
 def test_hostile_sorts_are_rejected_naming_the_sort(client: httpx.Client, sort: str) -> None:
     for kind in KINDS:
         assert_error(client.get(f"/accounting/{PLURAL[kind]}", params={"sort": sort}), 400, None, "sort")
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("limit", "0"), ("limit", "-1"), ("limit", "501"), ("limit", "1; DROP TABLE invoices"), ("limit", "1e2"),
-    ("limit", ""), ("cursor", "' OR 1=1 --"), ("cursor", "\x00"), ("cursor", "A" * 5000), ("cursor", ""),
-    ("expand", "platform_data' --"), ("updated_at_min", "1 OR 1=1"), ("force_fetch", "1"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("limit", "0"),
+        ("limit", "-1"),
+        ("limit", "501"),
+        ("limit", "1; DROP TABLE invoices"),
+        ("limit", "1e2"),
+        ("limit", ""),
+        ("cursor", "' OR 1=1 --"),
+        ("cursor", "\x00"),
+        ("cursor", "A" * 5000),
+        ("cursor", ""),
+        ("expand", "platform_data' --"),
+        ("updated_at_min", "1 OR 1=1"),
+        ("force_fetch", "1"),
+    ],
+)
 def test_hostile_list_parameters_are_rejected_naming_them(client: httpx.Client, name: str, value: str) -> None:
     assert_error(client.get("/accounting/invoices", params={name: value}), 400, None, name)
 
 
-@pytest.mark.parametrize("key", ["' OR 1=1 --", '"; DROP TABLE invoices; --', "\x00", "文書", "1 OR 1=1", "x" * 4000, "%", "*"])
+@pytest.mark.parametrize(
+    "key", ["' OR 1=1 --", '"; DROP TABLE invoices; --', "\x00", "文書", "1 OR 1=1", "x" * 4000, "%", "*"]
+)
 def test_hostile_ids_are_answered_404_and_change_nothing(client: httpx.Client, key: str) -> None:
     before, path = counts(client), quote(key, safe="")
     for kind in KINDS:
         assert client.get(f"/accounting/{PLURAL[kind]}/{path}").status_code in (404, 410)
-    patches = {"invoice_credit_memo": {"invoice_credit_memo": {"memo": "x"}}, "invoice": {"invoice": {"memo": "x"}},
-               "bill_credit_memo": {"bill_credit_memo": {"memo": "x"}}}
+    patches = {
+        "invoice_credit_memo": {"invoice_credit_memo": {"memo": "x"}},
+        "invoice": {"invoice": {"memo": "x"}},
+        "bill_credit_memo": {"bill_credit_memo": {"memo": "x"}},
+    }
     for kind, body in patches.items():
         assert_error(client.patch(f"/accounting/{PLURAL[kind]}/{path}", json=body), 404)
     for kind in ("invoice_credit_memo", "bill_credit_memo"):
         assert_error(client.delete(f"/accounting/{PLURAL[kind]}/{path}"), 404)
-    assert_error(client.post(APPLY, json=application_body(key, key, "1")), 404 if len(key) <= 255 else 400)  # RefId maxLength
+    assert_error(
+        client.post(APPLY, json=application_body(key, key, "1")), 404 if len(key) <= 255 else 400
+    )  # RefId maxLength
     assert counts(client) == before
 
 
 @pytest.mark.parametrize("token", [None, "", "unknown", "' OR 1=1 --", "00000000-0000-4000-8000-00000000000"])
 def test_a_missing_or_unknown_access_token_is_answered_401_and_nothing_is_stored(
-        client: httpx.Client, server: Server, token: str | None) -> None:
+    client: httpx.Client, server: Server, token: str | None
+) -> None:
     body, before = memo_body(), counts(client)
     params = {} if token is None else {"access_token": token}
     with httpx.Client(base_url=server.base_url, params=params, timeout=30) as anonymous:
-        for response in (anonymous.get(MEMOS), anonymous.post(MEMOS, json=body), anonymous.get(f"/jobs/{uuid.uuid4()}")):
+        for response in (
+            anonymous.get(MEMOS),
+            anonymous.post(MEMOS, json=body),
+            anonymous.get(f"/jobs/{uuid.uuid4()}"),
+        ):
             assert_error(response, 401, "INVALID_CREDENTIALS")
             assert response.headers["X-Rutter-Request-ID"]
     assert_memo_not_stored(client, body["invoice_credit_memo"]["document_number"], before)
@@ -220,9 +335,15 @@ def test_an_unknown_id_is_answered_404(client: httpx.Client) -> None:
 
 
 def test_every_response_carries_a_distinct_request_id(client: httpx.Client) -> None:
-    responses = [client.get(MEMOS), client.get(f"{MEMOS}/{uuid.uuid4()}"), client.put(MEMOS), client.get("/nowhere"),
-                 client.get(MEMOS, params={"limit": "0"}), client.get(MEMOS, params={"access_token": "x"}),
-                 post_memo_text(client, b"{" + b" " * (2 * 1024 * 1024) + b"}")]
+    responses = [
+        client.get(MEMOS),
+        client.get(f"{MEMOS}/{uuid.uuid4()}"),
+        client.put(MEMOS),
+        client.get("/nowhere"),
+        client.get(MEMOS, params={"limit": "0"}),
+        client.get(MEMOS, params={"access_token": "x"}),
+        post_memo_text(client, b"{" + b" " * (2 * 1024 * 1024) + b"}"),
+    ]
     assert [r.status_code for r in responses] == [200, 404, 405, 404, 400, 401, 413]
     ids = [r.headers["X-Rutter-Request-ID"] for r in responses]
     assert all(ids) and len(set(ids)) == len(ids)
@@ -243,11 +364,14 @@ APPLICATION_CASES = {  # memo kwargs, invoice kwargs, allocated_amount, extra re
 
 @pytest.mark.parametrize("case", APPLICATION_CASES)
 def test_a_rejected_invoice_credit_application_is_400_and_leaves_memo_and_invoice_unchanged(
-        client: httpx.Client, case: str) -> None:
+    client: httpx.Client, case: str
+) -> None:
     memo_kw, invoice_kw, amount, extra, code, mention = APPLICATION_CASES[case]
     memo = create(client, "invoice_credit_memo", memo_body(**memo_kw))
     invoice = create(client, "invoice", invoice_body(**invoice_kw))
-    assert_error(client.post(APPLY, json=application_body(memo["id"], invoice["id"], amount, **extra)), 400, code, mention)
+    assert_error(
+        client.post(APPLY, json=application_body(memo["id"], invoice["id"], amount, **extra)), 400, code, mention
+    )
     assert fetch(client, "invoice_credit_memo", memo["id"]) == memo
     assert fetch(client, "invoice", invoice["id"]) == invoice
 
@@ -260,8 +384,18 @@ def test_a_memo_with_applications_cannot_be_deleted_and_stays_unchanged(client: 
         assert client.post(APPLY, json=application_body(memo["id"], invoice["id"], "40.00")).status_code == 200
     else:
         memo = create(client, kind, bill_memo_body())
-        assert client.post("/accounting/bill_credit_applications", json={"bill_credit_application": {
-            "bill_credit_memo_id": memo["id"], "linked_bills": [{"id": BILL, "allocated_amount": "40.00"}]}}).status_code == 200
+        assert (
+            client.post(
+                "/accounting/bill_credit_applications",
+                json={
+                    "bill_credit_application": {
+                        "bill_credit_memo_id": memo["id"],
+                        "linked_bills": [{"id": BILL, "allocated_amount": "40.00"}],
+                    }
+                },
+            ).status_code
+            == 200
+        )
     applied = fetch(client, kind, memo["id"])
     assert_error(client.delete(f"/accounting/{PLURAL[kind]}/{memo['id']}"), 400, "HAS_APPLICATIONS")
     assert fetch(client, kind, memo["id"]) == applied
@@ -270,11 +404,22 @@ def test_a_memo_with_applications_cannot_be_deleted_and_stays_unchanged(client: 
 def test_reverting_a_bill_credit_application_restores_remaining_and_removes_the_link(client: httpx.Client) -> None:
     memo = create(client, "bill_credit_memo", bill_memo_body("100.00"))
     link = {"bill_credit_memo_id": memo["id"], "bill_id": BILL}
-    applied = client.post("/accounting/bill_credit_applications", json={"bill_credit_application": {
-        "bill_credit_memo_id": memo["id"], "linked_bills": [{"id": BILL, "allocated_amount": 40}]}})
+    applied = client.post(
+        "/accounting/bill_credit_applications",
+        json={
+            "bill_credit_application": {
+                "bill_credit_memo_id": memo["id"],
+                "linked_bills": [{"id": BILL, "allocated_amount": 40}],
+            }
+        },
+    )
     assert applied.status_code == 200, applied.text
     after = fetch(client, "bill_credit_memo", memo["id"])
-    assert (after["remaining_amount"], after["status"], [b["id"] for b in after["linked_bills"]]) == (60, "partially_paid", [BILL])
+    assert (after["remaining_amount"], after["status"], [b["id"] for b in after["linked_bills"]]) == (
+        60,
+        "partially_paid",
+        [BILL],
+    )
     reverted = client.post("/accounting/bill_credit_applications/unapply", json={"bill_credit_unapplication": link})
     assert reverted.status_code == 200 and reverted.json()["bill_credit_unapplication"]["success"] is True
     restored = fetch(client, "bill_credit_memo", memo["id"])
@@ -291,7 +436,9 @@ def test_an_idempotency_key_replay_returns_the_identical_body_and_creates_once(c
     assert (first.status_code, second.status_code) == (200, 200)
     assert second.content == first.content
     assert second.headers["X-Rutter-Job-ID"] == first.headers["X-Rutter-Job-ID"]
-    assert count(client, "invoice_credit_memo", f'document_number="{body["invoice_credit_memo"]["document_number"]}"') == 1
+    assert (
+        count(client, "invoice_credit_memo", f'document_number="{body["invoice_credit_memo"]["document_number"]}"') == 1
+    )
 
 
 def test_an_idempotency_key_replay_of_an_application_moves_money_once(client: httpx.Client) -> None:
@@ -303,7 +450,9 @@ def test_an_idempotency_key_replay_of_an_application_moves_money_once(client: ht
     assert fetch(client, "invoice", invoice["id"])["amount_due"] == "970"
 
 
-def test_the_same_idempotency_key_with_a_different_body_is_answered_409_and_nothing_changes(client: httpx.Client) -> None:
+def test_the_same_idempotency_key_with_a_different_body_is_answered_409_and_nothing_changes(
+    client: httpx.Client,
+) -> None:
     key, first, other = str(uuid.uuid4()), memo_body(), memo_body()
     assert client.post(MEMOS, json=first, headers={"Idempotency-Key": key}).status_code == 200
     before = counts(client)
@@ -346,7 +495,9 @@ def test_an_async_application_that_breaks_a_rule_ends_as_a_failed_job_and_change
     job = wait_for_job(client, handle["response_url"])
     assert (job["status"], job["response"]["http_status"]) == ("failure", 400)
     assert job["response"]["body"]["error_code"] == "OVER_APPLICATION"
-    assert fetch(client, "invoice_credit_memo", memo["id"]) == memo and fetch(client, "invoice", invoice["id"]) == invoice
+    assert (
+        fetch(client, "invoice_credit_memo", memo["id"]) == memo and fetch(client, "invoice", invoice["id"]) == invoice
+    )
 
 
 @pytest.mark.parametrize("kind", ["invoice_credit_memo", "bill_credit_memo"])
@@ -355,8 +506,9 @@ def test_a_delete_whose_optional_body_is_not_an_object_is_rejected_and_deletes_n
     client: httpx.Client, kind: str, body: bytes
 ) -> None:
     memo = create(client, kind, memo_body() if kind == "invoice_credit_memo" else bill_memo_body())
-    refused = client.request("DELETE", f"/accounting/{PLURAL[kind]}/{memo['id']}", content=body,
-                             headers={"Content-Type": "application/json"})
+    refused = client.request(
+        "DELETE", f"/accounting/{PLURAL[kind]}/{memo['id']}", content=body, headers={"Content-Type": "application/json"}
+    )
     assert_error(refused, 400, "INVALID_FIELD" if body.strip(b" \t\n\r\x0b\x0c") else "INVALID_JSON")
     assert fetch(client, kind, memo["id"]) == memo
     assert client.delete(f"/accounting/{PLURAL[kind]}/{memo['id']}").status_code == 200  # without a body it is deleted

@@ -152,8 +152,12 @@ def test_counterparty_change_with_applications_is_rejected() -> None:
 
 
 def test_changes_are_free_while_nothing_is_applied() -> None:
-    assert ledger.check_update("customer", D("0"), new_total=D("1"), old_currency="USD", new_currency="EUR",
-                               old_party="c1", new_party="c2") is None
+    assert (
+        ledger.check_update(
+            "customer", D("0"), new_total=D("1"), old_currency="USD", new_currency="EUR", old_party="c1", new_party="c2"
+        )
+        is None
+    )
 
 
 def test_memo_with_applications_cannot_be_deleted() -> None:
@@ -163,9 +167,7 @@ def test_memo_with_applications_cannot_be_deleted() -> None:
 
 
 cents = st.integers(min_value=-500, max_value=5_000).map(lambda c: Decimal(c).scaleb(-2))
-plans = st.lists(
-    st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), cents), min_size=0, max_size=4), max_size=12
-)
+plans = st.lists(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), cents), min_size=0, max_size=4), max_size=12)
 
 
 @given(total=st.integers(min_value=1, max_value=10_000).map(lambda c: Decimal(c).scaleb(-2)), attempts=plans)

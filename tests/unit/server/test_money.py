@@ -70,8 +70,16 @@ def test_negative_zero_normalises_to_zero() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "text"),
-    [("14.34", "14.34"), ("14.340", "14.34"), ("3.00", "3"), ("1E+2", "100"), ("0E-8", "0"), ("-1.50", "-1.5"),
-     ("0.001", "0.001"), ("9007199254740992", "9007199254740992")],
+    [
+        ("14.34", "14.34"),
+        ("14.340", "14.34"),
+        ("3.00", "3"),
+        ("1E+2", "100"),
+        ("0E-8", "0"),
+        ("-1.50", "-1.5"),
+        ("0.001", "0.001"),
+        ("9007199254740992", "9007199254740992"),
+    ],
 )
 def test_format_amount_writes_plain_decimal_text(amount: str, text: str) -> None:
     assert format_amount(Decimal(amount)) == text

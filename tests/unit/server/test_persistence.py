@@ -12,7 +12,16 @@ import httpx
 import pytest
 
 from tests.unit.server.conftest import (
-    BILL, PLURAL, Server, api_client, application_body, assert_error, bill_memo_body, create, invoice_body, memo_body,
+    BILL,
+    PLURAL,
+    Server,
+    api_client,
+    application_body,
+    assert_error,
+    bill_memo_body,
+    create,
+    invoice_body,
+    memo_body,
     refund_body,
 )
 
@@ -25,7 +34,12 @@ VOLATILE = {"x-rutter-request-id", "date"}
 
 def bill_application(memo_id: str, amount: str) -> dict[str, Any]:
     """The body of a bill credit application of `amount` to the seeded BILL."""
-    return {"bill_credit_application": {"bill_credit_memo_id": memo_id, "linked_bills": [{"id": BILL, "allocated_amount": amount}]}}
+    return {
+        "bill_credit_application": {
+            "bill_credit_memo_id": memo_id,
+            "linked_bills": [{"id": BILL, "allocated_amount": amount}],
+        }
+    }
 
 
 def ok(response: httpx.Response) -> dict[str, Any]:
@@ -41,11 +55,18 @@ def populate(http: httpx.Client) -> list[Request]:
     key, apply = str(uuid.uuid4()), application_body(memo["id"], invoice["id"], "30.00")
     ok(http.post(APPLY, json=apply, headers={"Idempotency-Key": key}))
     ok(http.patch(f"/accounting/invoice_credit_memos/{memo['id']}", json={"invoice_credit_memo": {"memo": "updated"}}))
-    bill_memo, reverted = create(http, "bill_credit_memo", bill_memo_body()), create(http, "bill_credit_memo", bill_memo_body())
+    bill_memo, reverted = (
+        create(http, "bill_credit_memo", bill_memo_body()),
+        create(http, "bill_credit_memo", bill_memo_body()),
+    )
     ok(http.post("/accounting/bill_credit_applications", json=bill_application(bill_memo["id"], "40")))
     ok(http.post("/accounting/bill_credit_applications", json=bill_application(reverted["id"], "25")))
-    ok(http.post("/accounting/bill_credit_applications/unapply",
-                 json={"bill_credit_unapplication": {"bill_credit_memo_id": reverted["id"], "bill_id": BILL}}))
+    ok(
+        http.post(
+            "/accounting/bill_credit_applications/unapply",
+            json={"bill_credit_unapplication": {"bill_credit_memo_id": reverted["id"], "bill_id": BILL}},
+        )
+    )
     refund = create(http, "customer_refund", refund_body())
     deleted = create(http, "invoice_credit_memo", memo_body())
     ok(http.delete(f"/accounting/invoice_credit_memos/{deleted['id']}"))
@@ -54,13 +75,23 @@ def populate(http: httpx.Client) -> list[Request]:
     while ok(http.get(job["response_url"]))["status"] != "success":
         assert time.monotonic() < deadline, "async job did not finish"
         time.sleep(0.05)
-    objects = [("invoice_credit_memo", memo["id"]), ("invoice", invoice["id"]), ("bill_credit_memo", bill_memo["id"]),
-               ("bill_credit_memo", reverted["id"]), ("customer_refund", refund["id"])]
-    reads: list[Request] = [("GET", f"/accounting/{PLURAL[k]}/{i}", {"params": {"expand": "platform_data"}}) for k, i in objects]
+    objects = [
+        ("invoice_credit_memo", memo["id"]),
+        ("invoice", invoice["id"]),
+        ("bill_credit_memo", bill_memo["id"]),
+        ("bill_credit_memo", reverted["id"]),
+        ("customer_refund", refund["id"]),
+    ]
+    reads: list[Request] = [
+        ("GET", f"/accounting/{PLURAL[k]}/{i}", {"params": {"expand": "platform_data"}}) for k, i in objects
+    ]
     reads += [("GET", f"/accounting/{PLURAL[k]}", {"params": {"limit": "500"}}) for k in PLURAL]
-    reads += [("GET", f"/accounting/invoice_credit_memos/{memo['platform_id']}", {"params": {"id_type": "platform"}}),
-              ("GET", f"/accounting/invoice_credit_memos/{deleted['id']}", {}), ("GET", job["response_url"], {}),
-              ("POST", APPLY, {"json": apply, "headers": {"Idempotency-Key": key}})]  # a replay: the stored outcome
+    reads += [
+        ("GET", f"/accounting/invoice_credit_memos/{memo['platform_id']}", {"params": {"id_type": "platform"}}),
+        ("GET", f"/accounting/invoice_credit_memos/{deleted['id']}", {}),
+        ("GET", job["response_url"], {}),
+        ("POST", APPLY, {"json": apply, "headers": {"Idempotency-Key": key}}),
+    ]  # a replay: the stored outcome
     return reads
 
 
@@ -69,12 +100,15 @@ def observe(http: httpx.Client, reads: list[Request]) -> list[tuple[int, dict[st
     seen = []
     for method, path, options in reads:
         response = http.request(method, path, **options)
-        seen.append((response.status_code, {k: v for k, v in response.headers.items() if k not in VOLATILE}, response.content))
+        seen.append(
+            (response.status_code, {k: v for k, v in response.headers.items() if k not in VOLATILE}, response.content)
+        )
     return seen
 
 
 def test_a_restarted_server_answers_every_read_byte_for_byte_as_before(
-        server_factory: Callable[[Path], Server], tmp_path: Path) -> None:
+    server_factory: Callable[[Path], Server], tmp_path: Path
+) -> None:
     db = tmp_path / "persist.db"
     first = server_factory(db)
     with api_client(first) as http:
@@ -85,7 +119,7 @@ def test_a_restarted_server_answers_every_read_byte_for_byte_as_before(
     with api_client(server_factory(db)) as http:
         after = observe(http, reads)
         assert [s for s, _, _ in before] == [200] * 10 + [404, 200, 200]
-        for read, old, new in zip(reads, before, after):
+        for read, old, new in zip(reads, before, after, strict=True):
             assert new == old, read
         memo_id = reads[0][1].rsplit("/", 1)[1]
         invoice_id = reads[1][1].rsplit("/", 1)[1]

@@ -26,14 +26,21 @@ def db() -> Iterator[Database]:
     database.close()
 
 
-def memo(n: int, *, customer: str | None = "c1", number: str | None = None, created: int = 0,
-         updated: int | None = None) -> dict[str, Any]:
+def memo(
+    n: int, *, customer: str | None = "c1", number: str | None = None, created: int = 0, updated: int | None = None
+) -> dict[str, Any]:
     """A minimal stored invoice credit memo."""
     updated_ms = BASE_MS + (created if updated is None else updated)
-    return {"id": f"id-{n:04d}", "platform_id": f"p{n}", "customer_id": customer,
-            "document_number": f"CUSTCRED-{n}" if number is None else number,
-            "created_at": format_ms(BASE_MS + created), "updated_at": format_ms(updated_ms),
-            "last_synced_at": format_ms(updated_ms), "total_amount": "1"}
+    return {
+        "id": f"id-{n:04d}",
+        "platform_id": f"p{n}",
+        "customer_id": customer,
+        "document_number": f"CUSTCRED-{n}" if number is None else number,
+        "created_at": format_ms(BASE_MS + created),
+        "updated_at": format_ms(updated_ms),
+        "last_synced_at": format_ms(updated_ms),
+        "total_amount": "1",
+    }
 
 
 def put(db: Database, *docs: dict[str, Any]) -> None:
@@ -59,8 +66,10 @@ def test_default_sort_is_updated_at_descending() -> None:
     assert queries.parse_sort(ICM, None) == queries.Sort("updated_at", "updated_at_ms", True)
 
 
-@pytest.mark.parametrize(("text", "desc"), [("created_at", False), ("created_at ASC", False),
-                                            ("created_at DESC", True), ("  created_at   desc ", True)])
+@pytest.mark.parametrize(
+    ("text", "desc"),
+    [("created_at", False), ("created_at ASC", False), ("created_at DESC", True), ("  created_at   desc ", True)],
+)
 def test_sort_direction_defaults_to_ascending(text: str, desc: bool) -> None:
     assert queries.parse_sort(ICM, text).descending is desc
 
@@ -111,8 +120,19 @@ def test_tampered_cursor_is_rejected() -> None:
     assert info.value.code == queries.INVALID_CURSOR
 
 
-@pytest.mark.parametrize("token", ["", "not a cursor", "abc", "====", "A" * 5000, "x" * 21, "🙂",
-                                   base64.urlsafe_b64encode(b"x" * 16 + b"[1]").decode()])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "not a cursor",
+        "abc",
+        "====",
+        "A" * 5000,
+        "x" * 21,
+        "🙂",
+        base64.urlsafe_b64encode(b"x" * 16 + b"[1]").decode(),
+    ],
+)
 def test_garbage_cursors_are_rejected(token: str) -> None:
     with pytest.raises(QueryError) as info:
         queries.decode_cursor(token)
@@ -132,8 +152,9 @@ def first_cursor(db: Database, params: dict[str, str]) -> str:
     return page.next_cursor
 
 
-@pytest.mark.parametrize("change", [{"sort": "created_at DESC"}, {"filter": 'customer_id = "c2"'},
-                                    {"updated_at_min": "1"}])
+@pytest.mark.parametrize(
+    "change", [{"sort": "created_at DESC"}, {"filter": 'customer_id = "c2"'}, {"updated_at_min": "1"}]
+)
 def test_cursor_for_another_sort_or_filter_is_rejected(db: Database, change: dict[str, str]) -> None:
     params = {"sort": "created_at", "filter": 'customer_id = "c1"'}
     token = first_cursor(db, params)
@@ -153,17 +174,32 @@ def test_equivalent_filter_spelling_keeps_the_cursor_valid(db: Database) -> None
     parse_list_query(ICM, {"filter": 'created_at>="2000-01-01T01:00:00+01:00"', "cursor": token})
 
 
-@pytest.mark.parametrize("sort", ["updated_at DESC", "created_at", "created_at DESC", "document_number",
-                                  "document_number DESC", "customer_id", "customer_id DESC"])
+@pytest.mark.parametrize(
+    "sort",
+    [
+        "updated_at DESC",
+        "created_at",
+        "created_at DESC",
+        "document_number",
+        "document_number DESC",
+        "customer_id",
+        "customer_id DESC",
+    ],
+)
 def test_pages_cover_every_object_once_in_order(db: Database, sort: str) -> None:
-    docs = [memo(n, created=n // 3, customer=None if n % 4 == 0 else f"c{n % 3}",
-                 number=None if n % 5 == 0 else f"N{n % 7}") for n in range(37)]
+    docs = [
+        memo(
+            n, created=n // 3, customer=None if n % 4 == 0 else f"c{n % 3}", number=None if n % 5 == 0 else f"N{n % 7}"
+        )
+        for n in range(37)
+    ]
     put(db, *docs)
     for limit in ("1", "4", "36", "37", "500"):
         found = ids(db, sort=sort, limit=limit)
         field, _, direction = sort.partition(" ")
-        expected = sorted(docs, key=lambda d: (d[field] is not None, d[field] or "", d["id"]),
-                          reverse=direction == "DESC")
+        expected = sorted(
+            docs, key=lambda d: (d[field] is not None, d[field] or "", d["id"]), reverse=direction == "DESC"
+        )
         assert found == [d["id"] for d in expected]
 
 
@@ -196,24 +232,33 @@ def test_writes_between_pages_cause_no_duplicates_and_paging_ends(db: Database) 
 
 
 def populated(db: Database) -> None:
-    put(db, memo(1, customer="Acme", number="INV-Alpha", created=1),
+    put(
+        db,
+        memo(1, customer="Acme", number="INV-Alpha", created=1),
         memo(2, customer="acme", number="inv-alpha", created=2),
-        memo(3, customer=None, number="X'; DROP TABLE invoice_credit_memos; --", created=3))
+        memo(3, customer=None, number="X'; DROP TABLE invoice_credit_memos; --", created=3),
+    )
 
 
 @pytest.mark.parametrize(
     ("filter_text", "expected"),
-    [('document_number ~ "Alpha"', ["id-0001"]), ('document_number ~ "alpha"', ["id-0002"]),
-     ('customer_id = "Acme"', ["id-0001"]), ('customer_id != "Acme"', ["id-0002", "id-0003"]),
-     ("customer_id = null", ["id-0003"]), ("customer_id != null", ["id-0001", "id-0002"]),
-     ('document_number = "X\'; DROP TABLE invoice_credit_memos; --"', ["id-0003"]),
-     ('customer_id = "x\' OR \'1\'=\'1"', []), ('document_number ~ "%"', []),
-     (f'created_at > "{format_ms(BASE_MS + 1)}"', ["id-0002", "id-0003"]),
-     (f'created_at >= "{format_ms(BASE_MS + 2)}" AND created_at <= "{format_ms(BASE_MS + 2)}"', ["id-0002"]),
-     ('created_at = "2023-11-14T23:13:20.002+01:00"', ["id-0002"]),
-     ('created_at = "2023-11-15T00:13:20.002+01:00"', []),
-     ('created_at > "2023-11-14T22:13:20.0015Z"', ["id-0002", "id-0003"]),
-     ('created_at < "2023-11-14T22:13:20.0015Z"', ["id-0001"])],
+    [
+        ('document_number ~ "Alpha"', ["id-0001"]),
+        ('document_number ~ "alpha"', ["id-0002"]),
+        ('customer_id = "Acme"', ["id-0001"]),
+        ('customer_id != "Acme"', ["id-0002", "id-0003"]),
+        ("customer_id = null", ["id-0003"]),
+        ("customer_id != null", ["id-0001", "id-0002"]),
+        ('document_number = "X\'; DROP TABLE invoice_credit_memos; --"', ["id-0003"]),
+        ("customer_id = \"x' OR '1'='1\"", []),
+        ('document_number ~ "%"', []),
+        (f'created_at > "{format_ms(BASE_MS + 1)}"', ["id-0002", "id-0003"]),
+        (f'created_at >= "{format_ms(BASE_MS + 2)}" AND created_at <= "{format_ms(BASE_MS + 2)}"', ["id-0002"]),
+        ('created_at = "2023-11-14T23:13:20.002+01:00"', ["id-0002"]),
+        ('created_at = "2023-11-15T00:13:20.002+01:00"', []),
+        ('created_at > "2023-11-14T22:13:20.0015Z"', ["id-0002", "id-0003"]),
+        ('created_at < "2023-11-14T22:13:20.0015Z"', ["id-0001"]),
+    ],
 )
 def test_filters_select_the_right_rows(db: Database, filter_text: str, expected: list[str]) -> None:
     populated(db)

@@ -28,8 +28,14 @@ from accounting_conformance.reference_server.validation import Contract
 SERVER = Path(resources.__file__).parent
 SPEC: dict[str, Any] = Contract().spec
 #: How the contract routes each verb (the suffix after the kind's path); the server itself routes by the contract.
-ROUTES = {"list": ("GET", ""), "create": ("POST", ""), "get": ("GET", "/{id}"), "update": ("PATCH", "/{id}"),
-          "delete": ("DELETE", "/{id}"), "revert": ("POST", "/unapply")}
+ROUTES = {
+    "list": ("GET", ""),
+    "create": ("POST", ""),
+    "get": ("GET", "/{id}"),
+    "update": ("PATCH", "/{id}"),
+    "delete": ("DELETE", "/{id}"),
+    "revert": ("POST", "/unapply"),
+}
 
 
 def resolve_ref(node: Any) -> Any:
@@ -91,8 +97,10 @@ def types(schema: Any) -> set[str]:
 
 
 def test_the_table_names_exactly_the_operations_of_the_contract() -> None:
-    ours = {operation_id: (ROUTES[endpoint.verb][0], endpoint.resource.path + ROUTES[endpoint.verb][1])
-            for operation_id, endpoint in ENDPOINTS.items()}
+    ours = {
+        operation_id: (ROUTES[endpoint.verb][0], endpoint.resource.path + ROUTES[endpoint.verb][1])
+        for operation_id, endpoint in ENDPOINTS.items()
+    }
     contract = {operation_id: (method, template) for operation_id, method, template, _ in operations()}
     assert ours == contract
 
@@ -102,12 +110,22 @@ def test_every_operation_of_the_table_has_a_handler() -> None:
 
 
 def test_spellings_follow_from_the_one_spelling_of_a_kind() -> None:
-    assert (INVOICE_CREDIT_MEMO.plural, INVOICE_CREDIT_MEMO.table, INVOICE_CREDIT_MEMO.path, INVOICE_CREDIT_MEMO.word) == (
-        "invoice_credit_memos", "invoice_credit_memos", "/accounting/invoice_credit_memos", "invoice credit memo")
+    assert (
+        INVOICE_CREDIT_MEMO.plural,
+        INVOICE_CREDIT_MEMO.table,
+        INVOICE_CREDIT_MEMO.path,
+        INVOICE_CREDIT_MEMO.word,
+    ) == ("invoice_credit_memos", "invoice_credit_memos", "/accounting/invoice_credit_memos", "invoice credit memo")
     assert [INVOICE_CREDIT_MEMO.operation_id(verb) for verb in ("list", "get")] == [
-        "listInvoiceCreditMemos", "getInvoiceCreditMemo"]
+        "listInvoiceCreditMemos",
+        "getInvoiceCreditMemo",
+    ]
     assert (CUSTOMER_REFUND.party, BILL_CREDIT.memo_id, JOB.path, JOB.table) == (
-        "customer_id", "bill_credit_memo_id", "/jobs", "jobs")
+        "customer_id",
+        "bill_credit_memo_id",
+        "/jobs",
+        "jobs",
+    )
 
 
 @pytest.mark.parametrize("resource", DOCUMENTS, ids=lambda r: r.kind)
@@ -149,7 +167,9 @@ def test_amounts_are_json_numbers_exactly_on_numeric_kinds(resource: Document) -
     schema = document_schema(resource)
     wanted = "number" if resource.numeric else "string"
     for field in resource.amounts:
-        assert wanted in types(schema[field]) and ({"number", "string"} - {wanted}).isdisjoint(types(schema[field])), field
+        assert wanted in types(schema[field]) and ({"number", "string"} - {wanted}).isdisjoint(types(schema[field])), (
+            field
+        )
     if resource.balance is not None:
         link = properties(schema[resource.balance.links]["items"])
         assert wanted in types(link[resource.balance.amount])
@@ -165,7 +185,11 @@ def test_party_and_balance_are_fields_of_the_document(resource: Document) -> Non
 
 
 def test_only_memos_and_invoices_carry_a_balance() -> None:
-    assert [r.kind for r in DOCUMENTS if r.balance is not None] == ["invoice_credit_memo", "bill_credit_memo", "invoice"]
+    assert [r.kind for r in DOCUMENTS if r.balance is not None] == [
+        "invoice_credit_memo",
+        "bill_credit_memo",
+        "invoice",
+    ]
     with pytest.raises(ValueError, match="customer refund"):
         CUSTOMER_REFUND.settled()
     assert INVOICE.settled().open_field == "amount_due"
@@ -174,8 +198,11 @@ def test_only_memos_and_invoices_carry_a_balance() -> None:
 # Modules that do not read the table: the variation proxy sits in front of the server and is kept apart;
 # ledger is the rule layer below the table (the table holds its status rules) and names a side's targets itself.
 NOT_READERS = {"resources.py", "ledger.py"}
-SPELLINGS = {spelling for r in (*DOCUMENTS, *APPLICATIONS, JOB)
-             for spelling in (r.kind, r.plural, *(r.operation_id(v) for v in r.verbs))} | {BILL_CREDIT.revert}
+SPELLINGS = {
+    spelling
+    for r in (*DOCUMENTS, *APPLICATIONS, JOB)
+    for spelling in (r.kind, r.plural, *(r.operation_id(v) for v in r.verbs))
+} | {BILL_CREDIT.revert}
 SQL_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE|EXISTS)\s+(" + "|".join(r.table for r in (*DOCUMENTS, JOB)) + r")\b")
 PATH = re.compile(r"/(" + "|".join(r.plural for r in (*DOCUMENTS, *APPLICATIONS, JOB)) + r")\b")
 
@@ -183,15 +210,27 @@ PATH = re.compile(r"/(" + "|".join(r.plural for r in (*DOCUMENTS, *APPLICATIONS,
 def spelled_kinds(path: Path) -> list[str]:
     """The string literals of a module (docstrings aside) that spell a kind, a path, a table or an operationId."""
     tree = ast.parse(path.read_text())
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
-    return [f"{path.name}:{node.lineno} {node.value!r}" for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
-            and (node.value in SPELLINGS or SQL_TABLE.search(node.value) or PATH.search(node.value))]
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        f"{path.name}:{node.lineno} {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and (node.value in SPELLINGS or SQL_TABLE.search(node.value) or PATH.search(node.value))
+    ]
 
 
 def test_no_server_module_but_the_table_spells_a_kind() -> None:
-    modules = [p for p in sorted(SERVER.glob("*.py")) if p.name not in NOT_READERS and not p.name.startswith("variations")]
+    modules = [
+        p for p in sorted(SERVER.glob("*.py")) if p.name not in NOT_READERS and not p.name.startswith("variations")
+    ]
     assert len(modules) > 10
     assert [hit for module in modules for hit in spelled_kinds(module)] == []

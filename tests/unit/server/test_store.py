@@ -27,8 +27,14 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 
 def doc(doc_id: str, **extra: object) -> dict[str, object]:
-    return {"id": doc_id, "platform_id": f"p-{doc_id}", "created_at": "2024-01-01T00:00:00.000Z",
-            "updated_at": "2024-01-01T00:00:00.000Z", "last_synced_at": "2024-01-01T00:00:00.000Z", **extra}
+    return {
+        "id": doc_id,
+        "platform_id": f"p-{doc_id}",
+        "created_at": "2024-01-01T00:00:00.000Z",
+        "updated_at": "2024-01-01T00:00:00.000Z",
+        "last_synced_at": "2024-01-01T00:00:00.000Z",
+        **extra,
+    }
 
 
 def test_file_databases_use_wal(tmp_path: Path) -> None:

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
-
-from accounting_conformance.conformance.contract import ExactValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from accounting_conformance.conformance.contract import ExactValidator
 from accounting_conformance.conformance.fixtures import Fixtures, load_fixtures
 
 SPEC_PATH = Path(__file__).resolve().parents[3] / "openapi" / "openapi.yaml"
 SPEC_URI = "urn:spec"
 #: kind -> the suffix of its list's Filter*/Sort* parameters in the contract
-PARAMETERS = {"invoice_credit_memo": "InvoiceCreditMemos", "bill_credit_memo": "BillCreditMemos",
-              "customer_refund": "CustomerRefunds", "invoice": "Invoices"}
+PARAMETERS = {
+    "invoice_credit_memo": "InvoiceCreditMemos",
+    "bill_credit_memo": "BillCreditMemos",
+    "customer_refund": "CustomerRefunds",
+    "invoice": "Invoices",
+}
 
 
 @lru_cache(maxsize=1)
@@ -32,12 +35,13 @@ def spec() -> dict[str, Any]:
     return loaded
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(schema: str) -> Draft202012Validator:
     """A Draft 2020-12 validator for components/schemas/<schema>, with the whole spec as its registry."""
     registry: Registry[Any] = Registry().with_resource(SPEC_URI, Resource.from_contents(spec(), DRAFT202012))
-    return ExactValidator({"$ref": f"{SPEC_URI}#/components/schemas/{schema}"}, registry=registry,
-                                format_checker=FormatChecker())
+    return ExactValidator(
+        {"$ref": f"{SPEC_URI}#/components/schemas/{schema}"}, registry=registry, format_checker=FormatChecker()
+    )
 
 
 def errors(schema: str, instance: Any) -> list[str]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, find, given, settings, strategies as st
+from hypothesis import HealthCheck, find, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from accounting_conformance.strategies.allocations import Plan, allocation_plans, non_positive_amounts
@@ -65,15 +66,20 @@ def test_exact_plan_allocates_the_whole_remaining_amount_even_across_several_tar
 
 def test_exact_plan_shrinks_to_one_target_taking_everything() -> None:
     assert find(allocation_plans(remaining=Decimal("20"), targets=TARGETS, mode="exact"), lambda p: True) == [
-        ("inv-1", Decimal("20.00"))]
+        ("inv-1", Decimal("20.00"))
+    ]
 
 
 def test_over_plan_reaches_one_minor_unit_above_remaining() -> None:
-    plan = find(allocation_plans(remaining=Decimal("40.00"), targets=TARGETS, mode="over"),
-                lambda p: _sum(p) == Decimal("40.01") and len(p) > 1, settings=FIND)
+    plan = find(
+        allocation_plans(remaining=Decimal("40.00"), targets=TARGETS, mode="over"),
+        lambda p: _sum(p) == Decimal("40.01") and len(p) > 1,
+        settings=FIND,
+    )
     assert _sum(plan) == Decimal("40.01")
     assert find(allocation_plans(remaining=Decimal("0"), targets=TARGETS, mode="over"), lambda p: True) == [
-        ("inv-1", CENT)]
+        ("inv-1", CENT)
+    ]
 
 
 def test_under_plan_reaches_one_minor_unit_below_remaining_and_one_minor_unit_total() -> None:
@@ -89,8 +95,13 @@ def test_plans_reach_a_share_equal_to_the_targets_whole_due() -> None:
 
 
 def test_plans_use_the_currencys_minor_units() -> None:
-    plan = find(allocation_plans(remaining=Decimal(7), targets=[("x", Decimal(3)), ("y", Decimal(9))], mode="exact",
-                                 currency="JPY"), lambda p: len(p) == 2, settings=FIND)
+    plan = find(
+        allocation_plans(
+            remaining=Decimal(7), targets=[("x", Decimal(3)), ("y", Decimal(9))], mode="exact", currency="JPY"
+        ),
+        lambda p: len(p) == 2,
+        settings=FIND,
+    )
     assert all(str(amount).isdigit() for _, amount in plan) and _sum(plan) == 7
 
 
@@ -98,29 +109,54 @@ def test_plans_use_the_currencys_minor_units() -> None:
 @given(plan=allocation_plans(remaining=Decimal("75.50"), targets=TARGETS, mode="exact"))
 def test_plans_sent_as_strings_validate_against_both_application_requests(plan: Plan) -> None:
     shares = [{"id": target, "allocated_amount": str(amount)} for target, amount in plan]
-    assert errors("InvoiceCreditApplicationRequest", {"invoice_credit_application": {
-        "invoice_credit_memo_id": "memo", "linked_invoices": shares}}) == []
-    assert errors("BillCreditApplicationRequest", {"bill_credit_application": {
-        "bill_credit_memo_id": "memo", "linked_bills": shares}}) == []
+    assert (
+        errors(
+            "InvoiceCreditApplicationRequest",
+            {"invoice_credit_application": {"invoice_credit_memo_id": "memo", "linked_invoices": shares}},
+        )
+        == []
+    )
+    assert (
+        errors(
+            "BillCreditApplicationRequest",
+            {"bill_credit_application": {"bill_credit_memo_id": "memo", "linked_bills": shares}},
+        )
+        == []
+    )
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"mode": "exact", "remaining": Decimal("200")}, r"'exact' plan of 200 is impossible: the targets' dues total only 135"),
-    ({"mode": "over", "remaining": Decimal("135")}, r"'over' plan needs the targets' dues to total at least 135\.01"),
-    ({"mode": "under", "remaining": CENT}, r"'under' plan needs remaining above one minor unit"),
-    ({"mode": "under", "remaining": Decimal(0)}, r"'under' plan needs remaining above one minor unit"),
-    ({"mode": "exact", "remaining": Decimal(0)}, r"'exact' plan needs a positive remaining"),
-    ({"mode": "exact", "remaining": Decimal("10.005")}, r"'exact' plan needs a positive remaining on the 2-decimal grid"),
-    ({"mode": "sideways"}, r"mode='sideways' must be one of"),
-    ({"remaining": 10.0}, r"never a float"),
-    ({"remaining": Decimal(-1)}, r"must not be negative"),
-    ({"currency": "XXY"}, r"not an ISO 4217 code"),
-    ({"targets": []}, r"non-empty sequence"),
-    ({"targets": [("a", Decimal(1)), ("a", Decimal(2))]}, r"repeats target id 'a'"),
-    ({"targets": [("a", 3.5)]}, r"never a float"),
-    ({"targets": [("", Decimal(1))]}, r"must be a \(non-empty id, Decimal amount due\) tuple"),
-    ({"targets": [("a", Decimal("0.001")), ("b", Decimal(0))]}, r"no target has an amount due of at least one minor unit"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"mode": "exact", "remaining": Decimal("200")},
+            r"'exact' plan of 200 is impossible: the targets' dues total only 135",
+        ),
+        (
+            {"mode": "over", "remaining": Decimal("135")},
+            r"'over' plan needs the targets' dues to total at least 135\.01",
+        ),
+        ({"mode": "under", "remaining": CENT}, r"'under' plan needs remaining above one minor unit"),
+        ({"mode": "under", "remaining": Decimal(0)}, r"'under' plan needs remaining above one minor unit"),
+        ({"mode": "exact", "remaining": Decimal(0)}, r"'exact' plan needs a positive remaining"),
+        (
+            {"mode": "exact", "remaining": Decimal("10.005")},
+            r"'exact' plan needs a positive remaining on the 2-decimal grid",
+        ),
+        ({"mode": "sideways"}, r"mode='sideways' must be one of"),
+        ({"remaining": 10.0}, r"never a float"),
+        ({"remaining": Decimal(-1)}, r"must not be negative"),
+        ({"currency": "XXY"}, r"not an ISO 4217 code"),
+        ({"targets": []}, r"non-empty sequence"),
+        ({"targets": [("a", Decimal(1)), ("a", Decimal(2))]}, r"repeats target id 'a'"),
+        ({"targets": [("a", 3.5)]}, r"never a float"),
+        ({"targets": [("", Decimal(1))]}, r"must be a \(non-empty id, Decimal amount due\) tuple"),
+        (
+            {"targets": [("a", Decimal("0.001")), ("b", Decimal(0))]},
+            r"no target has an amount due of at least one minor unit",
+        ),
+    ],
+)
 def test_impossible_or_malformed_requests_fail_when_the_strategy_is_made(kwargs: dict[str, Any], message: str) -> None:
     options: dict[str, Any] = {"remaining": Decimal(10), "targets": TARGETS, "mode": "under", **kwargs}
     with pytest.raises(InvalidArgument, match=message):

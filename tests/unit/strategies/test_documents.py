@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, find, given, settings, strategies as st
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis.errors import InvalidArgument
 
 from accounting_conformance.strategies import documents
@@ -98,10 +99,14 @@ def test_updates_shrink_to_the_empty_update_and_creates_to_one_line() -> None:
 
 def test_lines_reach_items_with_quantity_times_unit_amount_equal_to_the_total() -> None:
     def has_priced_item(body: dict[str, Any]) -> bool:
-        return any("quantity" in line.get("item", {}) and line["item"]["quantity"] > 1
-                   for line in body["invoice_credit_memo"]["line_items"])
+        return any(
+            "quantity" in line.get("item", {}) and line["item"]["quantity"] > 1
+            for line in body["invoice_credit_memo"]["line_items"]
+        )
 
-    body = find(documents.creates("invoice_credit_memo", fixtures=reference_fixtures(), tag=TAG), has_priced_item, settings=FIND)
+    body = find(
+        documents.creates("invoice_credit_memo", fixtures=reference_fixtures(), tag=TAG), has_priced_item, settings=FIND
+    )
     for line in body["invoice_credit_memo"]["line_items"]:
         if "quantity" in line.get("item", {}):
             item = line["item"]
@@ -111,19 +116,27 @@ def test_lines_reach_items_with_quantity_times_unit_amount_equal_to_the_total() 
 def test_line_totals_reach_both_json_spellings() -> None:
     strategy = documents.creates("bill_credit_memo", fixtures=reference_fixtures(), tag=TAG)
     for kind in (str, float):
-        find(strategy, lambda b: any(isinstance(line["total_amount"], kind)
-                                     for line in b["bill_credit_memo"]["line_items"]), settings=FIND)
+        find(
+            strategy,
+            lambda b, kind=kind: any(
+                isinstance(line["total_amount"], kind) for line in b["bill_credit_memo"]["line_items"]
+            ),
+            settings=FIND,
+        )
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"currency": "GBP"}, r"has no customer in GBP \(currencies present: \['EUR', 'JPY', 'USD'\]\)"),
-    ({"currency": "gbp"}, r"not an ISO 4217 code"),
-    ({"tag": ""}, r"tag='' must be a non-blank string"),
-    ({"tag": "x" * 201}, r"at most 200 characters"),
-    ({"max_lines": 0}, r"max_lines=0 must be an integer from 1 to 100"),
-    ({"spelling": "roman"}, r"spelling='roman'"),
-    ({"fixtures": {"customers": []}}, r"must be a conformance\.fixtures\.Fixtures"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"currency": "GBP"}, r"has no customer in GBP \(currencies present: \['EUR', 'JPY', 'USD'\]\)"),
+        ({"currency": "gbp"}, r"not an ISO 4217 code"),
+        ({"tag": ""}, r"tag='' must be a non-blank string"),
+        ({"tag": "x" * 201}, r"at most 200 characters"),
+        ({"max_lines": 0}, r"max_lines=0 must be an integer from 1 to 100"),
+        ({"spelling": "roman"}, r"spelling='roman'"),
+        ({"fixtures": {"customers": []}}, r"must be a conformance\.fixtures\.Fixtures"),
+    ],
+)
 def test_bad_options_fail_when_the_strategy_is_made(kwargs: dict[str, Any], message: str) -> None:
     options: dict[str, Any] = {"fixtures": reference_fixtures(), "tag": TAG, **kwargs}
     with pytest.raises(InvalidArgument, match=message):

@@ -16,7 +16,10 @@ def _document() -> dict[str, Any]:
     return {
         "access_token": "tok",
         "connection": {"id": "c1", "orgId": "o1", "platform": "NETSUITE"},
-        "customers": [{"id": "cu1", "name": "A", "currency_code": "USD"}, {"id": "cu2", "name": "B", "currency_code": "EUR"}],
+        "customers": [
+            {"id": "cu1", "name": "A", "currency_code": "USD"},
+            {"id": "cu2", "name": "B", "currency_code": "EUR"},
+        ],
         "vendors": [{"id": "v1", "currency_code": "USD"}],
         "accounts": [{"id": "a1", "name": "Bank", "type": "bank"}],
         "items": [{"id": "i1", "name": "Thing"}],
@@ -86,20 +89,26 @@ def test_a_missing_list_is_named(tmp_path: Path, key: str) -> None:
         load_fixtures(_write(tmp_path, document))
 
 
-@pytest.mark.parametrize(("mutate", "message"), [
-    (lambda d: d["customers"][1].pop("currency_code"), r"customers\[1\]\.currency_code is missing"),
-    (lambda d: d["customers"][0].update(currency_code="usd"), r"customers\[0\]\.currency_code must be a 3-letter"),
-    (lambda d: d["customers"][0].update(name=""), r"customers\[0\]\.name must be a non-empty string"),
-    (lambda d: d["accounts"][0].pop("type"), r"accounts\[0\]\.type is missing"),
-    (lambda d: d["items"].append({"id": "i1", "name": "Again"}), r"items\[1\]\.id repeats id 'i1'"),
-    (lambda d: d["bills"][0].update(vendor_id="ghost"), r"bills\[0\]\.vendor_id 'ghost' is not the id of any vendor"),
-    (lambda d: d["bills"][0].update(total_amount="ten"), r"bills\[0\]\.total_amount must be a decimal"),
-    (lambda d: d["bills"][0].update(amount_due="-1"), r"bills\[0\]\.amount_due must be a finite amount >= 0"),
-    (lambda d: d["bills"][0].update(amount_due="11"), r"bills\[0\]\.amount_due 11 exceeds total_amount 10\.00"),
-    (lambda d: d["connection"].pop("orgId"), r"connection\.orgId is missing"),
-    (lambda d: d.update(vendors={}), r"vendors must be a JSON array, got dict"),
-    (lambda d: d.update(access_token=7), r"access_token must be a non-empty string"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["customers"][1].pop("currency_code"), r"customers\[1\]\.currency_code is missing"),
+        (lambda d: d["customers"][0].update(currency_code="usd"), r"customers\[0\]\.currency_code must be a 3-letter"),
+        (lambda d: d["customers"][0].update(name=""), r"customers\[0\]\.name must be a non-empty string"),
+        (lambda d: d["accounts"][0].pop("type"), r"accounts\[0\]\.type is missing"),
+        (lambda d: d["items"].append({"id": "i1", "name": "Again"}), r"items\[1\]\.id repeats id 'i1'"),
+        (
+            lambda d: d["bills"][0].update(vendor_id="ghost"),
+            r"bills\[0\]\.vendor_id 'ghost' is not the id of any vendor",
+        ),
+        (lambda d: d["bills"][0].update(total_amount="ten"), r"bills\[0\]\.total_amount must be a decimal"),
+        (lambda d: d["bills"][0].update(amount_due="-1"), r"bills\[0\]\.amount_due must be a finite amount >= 0"),
+        (lambda d: d["bills"][0].update(amount_due="11"), r"bills\[0\]\.amount_due 11 exceeds total_amount 10\.00"),
+        (lambda d: d["connection"].pop("orgId"), r"connection\.orgId is missing"),
+        (lambda d: d.update(vendors={}), r"vendors must be a JSON array, got dict"),
+        (lambda d: d.update(access_token=7), r"access_token must be a non-empty string"),
+    ],
+)
 def test_each_bad_value_is_named_with_its_key_path(tmp_path: Path, mutate: Any, message: str) -> None:
     document = _document()
     mutate(document)

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, find, given, settings, strategies as st
+from hypothesis import HealthCheck, find, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from accounting_conformance.strategies.money import CURRENCY_CODES, amounts, currencies, minor_unit, minor_units, spelled
+from accounting_conformance.strategies.money import (
+    CURRENCY_CODES,
+    amounts,
+    currencies,
+    minor_unit,
+    minor_units,
+    spelled,
+)
 from tests.unit.strategies.spec_helpers import errors, spec
 
 FIND = settings(max_examples=400, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
@@ -21,8 +30,21 @@ def test_the_currency_list_is_the_contracts_enum() -> None:
     assert len(CURRENCY_CODES) == len(set(CURRENCY_CODES)) and CURRENCY_CODES[0] == "USD"
 
 
-@pytest.mark.parametrize(("currency", "places"), [("USD", 2), ("EUR", 2), ("JPY", 0), ("KRW", 0), ("BHD", 3),
-                                                  ("KWD", 3), ("OMR", 3), ("JOD", 3), ("TND", 3), ("CLF", 4)])
+@pytest.mark.parametrize(
+    ("currency", "places"),
+    [
+        ("USD", 2),
+        ("EUR", 2),
+        ("JPY", 0),
+        ("KRW", 0),
+        ("BHD", 3),
+        ("KWD", 3),
+        ("OMR", 3),
+        ("JOD", 3),
+        ("TND", 3),
+        ("CLF", 4),
+    ],
+)
 def test_minor_units_follow_iso_4217(currency: str, places: int) -> None:
     assert minor_units(currency) == places
     assert minor_unit(currency) == Decimal(1).scaleb(-places)
@@ -38,11 +60,20 @@ def test_amounts_lie_within_bounds_on_the_currency_grid(data: st.DataObject, cur
     assert amount % minor_unit(currency) == 0
 
 
-@pytest.mark.parametrize(("currency", "low", "high", "boundary"), [
-    ("USD", "0.01", "100000", "0.01"), ("USD", "0.01", "100000", "100000.00"), ("USD", "5", "9", "5.00"),
-    ("USD", "5", "9", "9.00"), ("JPY", "0.01", "100000", "1"), ("KWD", "0.01", "1", "0.010"), ("KWD", "0", "1", "0.001"),
-    ("USD", "0", "100", "99.99"), ("USD", "0", "100", "0.01"),
-])
+@pytest.mark.parametrize(
+    ("currency", "low", "high", "boundary"),
+    [
+        ("USD", "0.01", "100000", "0.01"),
+        ("USD", "0.01", "100000", "100000.00"),
+        ("USD", "5", "9", "5.00"),
+        ("USD", "5", "9", "9.00"),
+        ("JPY", "0.01", "100000", "1"),
+        ("KWD", "0.01", "1", "0.010"),
+        ("KWD", "0", "1", "0.001"),
+        ("USD", "0", "100", "99.99"),
+        ("USD", "0", "100", "0.01"),
+    ],
+)
 def test_amounts_reach_their_boundaries(currency: str, low: str, high: str, boundary: str) -> None:
     strategy = amounts(currency=currency, min_value=Decimal(low), max_value=Decimal(high))
     assert find(strategy, lambda a: a == Decimal(boundary), settings=FIND) == Decimal(boundary)
@@ -52,20 +83,23 @@ def test_amounts_shrink_towards_the_minimum() -> None:
     assert find(amounts(currency="JPY", min_value=Decimal("12.5")), lambda a: True, settings=FIND) == Decimal(13)
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda: amounts(currency="usd"), "not an ISO 4217 code"),
-    (lambda: amounts(currency="XYZ"), "not an ISO 4217 code"),
-    (lambda: amounts(min_value=Decimal(5), max_value=Decimal(1)), "greater than max_value"),
-    (lambda: amounts(min_value=0.01), "never a float"),  # type: ignore[arg-type]
-    (lambda: amounts(max_value=Decimal("NaN")), "finite"),
-    (lambda: amounts(min_value=Decimal(-1)), "must not be negative"),
-    (lambda: amounts(currency="JPY", min_value=Decimal("0.2"), max_value=Decimal("0.8")), "no JPY amount"),
-    (lambda: spelled(1.5, spelling="string"), "never a float"),  # type: ignore[arg-type]
-    (lambda: spelled(Decimal(1), spelling="words"), "spelling='words'"),  # type: ignore[arg-type]
-    (lambda: currencies(among=[]), "non-empty sequence"),
-    (lambda: currencies(among="USD"), "non-empty sequence"),
-    (lambda: currencies(among=["USD", "EURO"]), "EURO"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: amounts(currency="usd"), "not an ISO 4217 code"),
+        (lambda: amounts(currency="XYZ"), "not an ISO 4217 code"),
+        (lambda: amounts(min_value=Decimal(5), max_value=Decimal(1)), "greater than max_value"),
+        (lambda: amounts(min_value=0.01), "never a float"),  # type: ignore[arg-type]
+        (lambda: amounts(max_value=Decimal("NaN")), "finite"),
+        (lambda: amounts(min_value=Decimal(-1)), "must not be negative"),
+        (lambda: amounts(currency="JPY", min_value=Decimal("0.2"), max_value=Decimal("0.8")), "no JPY amount"),
+        (lambda: spelled(1.5, spelling="string"), "never a float"),  # type: ignore[arg-type]
+        (lambda: spelled(Decimal(1), spelling="words"), "spelling='words'"),  # type: ignore[arg-type]
+        (lambda: currencies(among=[]), "non-empty sequence"),
+        (lambda: currencies(among="USD"), "non-empty sequence"),
+        (lambda: currencies(among=["USD", "EURO"]), "EURO"),
+    ],
+)
 def test_bad_options_fail_when_the_strategy_is_made(call: Callable[[], Any], message: str) -> None:
     with pytest.raises(InvalidArgument, match=message):
         call()
@@ -77,8 +111,11 @@ def _value(spelling: str | int | float) -> Decimal:
 
 
 @settings(max_examples=80, deadline=None)
-@given(data=st.data(), currency=currencies(among=["USD", "JPY", "KWD", "CLF"]),
-       spelling=st.sampled_from(["string", "number", "either"]))
+@given(
+    data=st.data(),
+    currency=currencies(among=["USD", "JPY", "KWD", "CLF"]),
+    spelling=st.sampled_from(["string", "number", "either"]),
+)
 def test_every_spelling_denotes_exactly_the_amount(data: st.DataObject, currency: str, spelling: Any) -> None:
     amount = data.draw(amounts(currency=currency, max_value=Decimal("999999999.9999")))
     shown = data.draw(spelled(amount, spelling=spelling))

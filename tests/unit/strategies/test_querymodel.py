@@ -8,41 +8,57 @@ import pytest
 
 from accounting_conformance.conformance.instants import instant_ns, ms_of
 from accounting_conformance.conformance.querymodel import (
-    Condition, Filter, expected_order, filter_timestamp, matches, parse_ms, stamp_text, within_ms_bounds,
+    Condition,
+    Filter,
+    expected_order,
+    filter_timestamp,
+    matches,
+    parse_ms,
+    stamp_text,
+    within_ms_bounds,
 )
 
-MEMO: dict[str, Any] = {"id": "m1", "customer_id": "Cust-A", "document_number": "INV-7", "memo": None,
-                        "created_at": "2024-03-01T01:00:00+01:00", "updated_at": "2024-03-05T10:00:00.500Z"}
+MEMO: dict[str, Any] = {
+    "id": "m1",
+    "customer_id": "Cust-A",
+    "document_number": "INV-7",
+    "memo": None,
+    "created_at": "2024-03-01T01:00:00+01:00",
+    "updated_at": "2024-03-05T10:00:00.500Z",
+}
 
 
 def _f(*conditions: tuple[str, str, str | None]) -> Filter:
     return Filter(tuple(Condition(*c) for c in conditions))
 
 
-@pytest.mark.parametrize(("conditions", "expected"), [
-    ([("customer_id", "=", "Cust-A")], True),
-    ([("customer_id", "=", "cust-a")], False),
-    ([("customer_id", "!=", "Cust-B")], True),
-    ([("customer_id", "~", "st-")], True),
-    ([("customer_id", "~", "ST-")], False),
-    ([("customer_id", "~", "")], True),
-    ([("vendor_id", "=", None)], True),
-    ([("vendor_id", "!=", None)], False),
-    ([("vendor_id", "!=", "V1")], True),
-    ([("vendor_id", "~", "V")], False),
-    ([("document_number", "!=", None)], True),
-    ([("created_at", "=", "2024-03-01T00:00:00Z")], True),
-    ([("created_at", "=", "2024-03-01")], True),
-    ([("created_at", ">", "2024-03-01")], False),
-    ([("created_at", ">=", "2024-02-28T23:59:59.999999-00:01")], True),
-    ([("updated_at", ">", "2024-03-05T10:00:00.5Z")], False),
-    ([("updated_at", ">", "2024-03-05T10:00:00.499999Z")], True),
-    ([("updated_at", "<=", "2024-03-05T10:00:00.5Z")], True),
-    ([("last_synced_at", "<", "2099-01-01")], False),
-    ([("last_synced_at", "!=", "2099-01-01")], True),
-    ([("customer_id", "=", "Cust-A"), ("created_at", "<", "2024-03-01")], False),
-    ([("customer_id", "=", "Cust-A"), ("updated_at", ">", "2024-03-05")], True),
-])
+@pytest.mark.parametrize(
+    ("conditions", "expected"),
+    [
+        ([("customer_id", "=", "Cust-A")], True),
+        ([("customer_id", "=", "cust-a")], False),
+        ([("customer_id", "!=", "Cust-B")], True),
+        ([("customer_id", "~", "st-")], True),
+        ([("customer_id", "~", "ST-")], False),
+        ([("customer_id", "~", "")], True),
+        ([("vendor_id", "=", None)], True),
+        ([("vendor_id", "!=", None)], False),
+        ([("vendor_id", "!=", "V1")], True),
+        ([("vendor_id", "~", "V")], False),
+        ([("document_number", "!=", None)], True),
+        ([("created_at", "=", "2024-03-01T00:00:00Z")], True),
+        ([("created_at", "=", "2024-03-01")], True),
+        ([("created_at", ">", "2024-03-01")], False),
+        ([("created_at", ">=", "2024-02-28T23:59:59.999999-00:01")], True),
+        ([("updated_at", ">", "2024-03-05T10:00:00.5Z")], False),
+        ([("updated_at", ">", "2024-03-05T10:00:00.499999Z")], True),
+        ([("updated_at", "<=", "2024-03-05T10:00:00.5Z")], True),
+        ([("last_synced_at", "<", "2099-01-01")], False),
+        ([("last_synced_at", "!=", "2099-01-01")], True),
+        ([("customer_id", "=", "Cust-A"), ("created_at", "<", "2024-03-01")], False),
+        ([("customer_id", "=", "Cust-A"), ("updated_at", ">", "2024-03-05")], True),
+    ],
+)
 def test_matches_follows_the_adopted_semantics(conditions: list[tuple[str, str, str | None]], expected: bool) -> None:
     assert matches(_f(*conditions), MEMO) is expected
 
@@ -50,23 +66,28 @@ def test_matches_follows_the_adopted_semantics(conditions: list[tuple[str, str, 
 def test_render_escapes_quotes_and_backslashes_and_spaces_only_where_asked() -> None:
     condition = Condition("document_number", "=", 'a"b\\c', space_before=True)
     assert condition.render() == 'document_number ="a\\"b\\\\c"'
-    assert _f(("customer_id", "~", "x"), ("created_at", ">=", "2024-03-01")).render() == \
-        'customer_id~"x" AND created_at>="2024-03-01"'
+    assert (
+        _f(("customer_id", "~", "x"), ("created_at", ">=", "2024-03-01")).render()
+        == 'customer_id~"x" AND created_at>="2024-03-01"'
+    )
     assert Condition("customer_id", "!=", None, True, True).render() == "customer_id != null"
 
 
-@pytest.mark.parametrize(("field", "op", "value", "message"), [
-    ("total_amount", "=", "1", "not a filterable field"),
-    ("customer_id", ">", "a", "does not apply to string field"),
-    ("created_at", "~", "2024-03-01", "does not apply to timestamp field"),
-    ("created_at", "=", None, "null only goes with"),
-    ("customer_id", "~", None, "null only goes with"),
-    ("created_at", "=", "2024-02-30", "not a date that exists"),
-    ("created_at", "=", "2023-02-29T00:00:00Z", "not a date that exists"),
-    ("created_at", "=", "2024-03-01T00:00:00.1234567Z", "not a timestamp the grammar accepts"),
-    ("created_at", "=", "2024-03-01T00:00:00", "not a timestamp the grammar accepts"),
-    ("customer_id", "=", 5, "must be a string or None"),
-])
+@pytest.mark.parametrize(
+    ("field", "op", "value", "message"),
+    [
+        ("total_amount", "=", "1", "not a filterable field"),
+        ("customer_id", ">", "a", "does not apply to string field"),
+        ("created_at", "~", "2024-03-01", "does not apply to timestamp field"),
+        ("created_at", "=", None, "null only goes with"),
+        ("customer_id", "~", None, "null only goes with"),
+        ("created_at", "=", "2024-02-30", "not a date that exists"),
+        ("created_at", "=", "2023-02-29T00:00:00Z", "not a date that exists"),
+        ("created_at", "=", "2024-03-01T00:00:00.1234567Z", "not a timestamp the grammar accepts"),
+        ("created_at", "=", "2024-03-01T00:00:00", "not a timestamp the grammar accepts"),
+        ("customer_id", "=", 5, "must be a string or None"),
+    ],
+)
 def test_conditions_the_grammar_cannot_express_are_refused(field: str, op: str, value: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Condition(field, op, value)
@@ -124,7 +145,9 @@ def test_millisecond_bounds_are_inclusive_and_never_hold_for_null() -> None:
     assert within_ms_bounds(obj)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("0", 0), (1709632800500, 1709632800500), ("253402300799999", 253402300799999)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("0", 0), (1709632800500, 1709632800500), ("253402300799999", 253402300799999)]
+)
 def test_parse_ms_reads_unix_milliseconds(raw: str | int, expected: int) -> None:
     assert parse_ms(raw) == expected
 
