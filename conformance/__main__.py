@@ -14,7 +14,7 @@ from importlib.metadata import version
 
 import pytest
 
-from accounting_conformance.conformance import report
+from accounting_conformance.conformance import kinds, report
 from accounting_conformance.conformance.client import ApiClient, TargetUnreachable
 from accounting_conformance.conformance.embedded import EmbeddedServer
 from accounting_conformance.conformance.plugin import ConformancePlugin
@@ -47,7 +47,7 @@ def preflight(settings: Settings) -> str | None:
     """One request to see that the target answers and takes the token; the reason if it does not."""
     client = ApiClient(settings)
     try:
-        exchange = client.request("GET", "/accounting/invoice_credit_memos", params={"limit": 1})
+        exchange = client.request("GET", kinds.get("invoice_credit_memo").path, params={"limit": 1})
     except TargetUnreachable as exc:
         return f"target unreachable: {exc}"
     finally:

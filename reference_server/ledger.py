@@ -74,11 +74,6 @@ def total_of(amounts: Iterable[Decimal]) -> Decimal:
     return sum(amounts, ZERO)
 
 
-def memo_remaining(total: Decimal, allocations: Iterable[Decimal]) -> Decimal:
-    """A credit memo's remaining amount: total - sum of allocations."""
-    return total - total_of(allocations)
-
-
 def amount_due(total: Decimal, payments: Iterable[Decimal]) -> Decimal:
     """An invoice's amount due: total - sum of linked payment amounts."""
     return total - total_of(payments)
@@ -174,26 +169,6 @@ def check_application(
             f"{money.format_amount(memo.open_amount)}",
         )
     return None
-
-
-def apply_application(
-    memo: Balance,
-    allocations: Sequence[Allocation],
-    targets: Mapping[str, Balance],
-    side: Side,
-    *,
-    currency_code: str | None = None,
-    party_id: str | None = None,
-    faults: Faults = NO_FAULTS,
-) -> tuple[Decimal, dict[str, Decimal]]:
-    """Validate the plan, then return the memo's new remaining amount and each target's new amount due."""
-    violation = check_application(
-        memo, allocations, targets, side, currency_code=currency_code, party_id=party_id, faults=faults
-    )
-    if violation is not None:
-        raise RuleViolation(violation)
-    remaining = memo.open_amount - total_of(share.amount for share in allocations)
-    return remaining, {s.target_id: targets[s.target_id].open_amount - s.amount for s in allocations}
 
 
 def check_update(

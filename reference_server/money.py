@@ -32,7 +32,6 @@ __all__ = [
     "format_amount",
     "loads",
     "parse_amount",
-    "to_json_number",
     "validate_currency",
 ]
 
@@ -133,13 +132,6 @@ def format_amount(amount: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
-
-
-def to_json_number(amount: Decimal) -> int | float:
-    """The amount as a Python JSON number: int when whole, else the nearest float (exact up to 15 digits)."""
-    if _decimal_places(amount) == 0:
-        return int(amount)
-    return float(amount)
 
 
 def dumps(obj: Any, *, faults: Faults = NO_FAULTS) -> str:

@@ -85,11 +85,6 @@ def test_format_amount_writes_plain_decimal_text(amount: str, text: str) -> None
     assert format_amount(Decimal(amount)) == text
 
 
-def test_to_json_number_is_int_when_whole_and_float_otherwise() -> None:
-    assert money.to_json_number(Decimal("3.00")) == 3 and isinstance(money.to_json_number(Decimal("3.00")), int)
-    assert money.to_json_number(Decimal("12.34")) == 12.34
-
-
 def test_dumps_writes_decimals_as_exact_number_literals() -> None:
     text = money.dumps({"a": Decimal("0.10"), "b": [Decimal("123456789012345.67"), "x", None, True, 2]})
     assert text == '{"a":0.1,"b":[123456789012345.67,"x",null,true,2]}'
