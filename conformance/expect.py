@@ -8,7 +8,7 @@ from typing import Any
 
 from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.client import ApiClient, Exchange
-from accounting_conformance.conformance.failures import violation
+from accounting_conformance.conformance.failures import RuleViolation, violation
 from accounting_conformance.conformance.instants import instant_ns
 from accounting_conformance.conformance.ledger import Memo, Target
 
@@ -28,36 +28,36 @@ def status_is(client: ApiClient, exchange: Exchange, allowed: Iterable[int], rul
     breaks the contract's schema (with the client's contract set); return the parsed body."""
     allowed = tuple(allowed)
     if exchange.error or exchange.status not in allowed:
-        raise violation(
+        raise _refused(
+            client,
+            exchange,
             rule,
             expected=f"HTTP {' or '.join(map(str, allowed))} ({why})",
             received=exchange.error or f"HTTP {exchange.status}: {client.redactor(exchange.text[:500])}",
-            operation=_where(client, exchange),
-            reproduction=exchange.reproduction(client.redactor),
         )
     if client.contract is not None:
         client.contract.check(client, exchange)
     try:
         return exchange.json() if exchange.text else None
     except ValueError:
-        raise violation(
+        raise _refused(
+            client,
+            exchange,
             rule,
             expected="a JSON body",
             received=client.redactor(exchange.text[:200]),
-            operation=_where(client, exchange),
-            reproduction=exchange.reproduction(client.redactor),
         ) from None
 
 
 def same(client: ApiClient, exchange: Exchange, rule: str, what: str, expected: Any, received: Any) -> None:
     """Fail under `rule` when a value differs from what the contract implies."""
     if expected != received:
-        raise violation(
+        raise _refused(
+            client,
+            exchange,
             rule,
             expected=f"{what} = {expected}",
             received=f"{what} = {received}",
-            operation=_where(client, exchange),
-            reproduction=exchange.reproduction(client.redactor),
         )
 
 
@@ -69,16 +69,27 @@ def _excerpt(client: ApiClient, value: Any, limit: int = 300) -> str:
     return client.redactor(repr(value) if not isinstance(value, str) else value)[:limit]
 
 
+def _refused(client: ApiClient, exchange: Exchange, rule: str, *, expected: str, received: str) -> RuleViolation:
+    """The violation of rule by this exchange, with its operation and its curl reproduction."""
+    return violation(
+        rule,
+        expected=expected,
+        received=received,
+        operation=_where(client, exchange),
+        reproduction=exchange.reproduction(client.redactor),
+    )
+
+
 def envelope(client: ApiClient, exchange: Exchange, body: Any, key: str, rule: str) -> dict[str, Any]:
     """The object a response body carries under `key`, with a non-empty string `id`; else a violation of `rule`."""
     obj = body.get(key) if isinstance(body, dict) else None
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
-        raise violation(
+        raise _refused(
+            client,
+            exchange,
             rule,
             expected=f"a JSON object with key {key!r} holding the {key}, with a string id",
             received=_excerpt(client, body),
-            operation=_where(client, exchange),
-            reproduction=exchange.reproduction(client.redactor),
         )
     return obj
 
@@ -87,12 +98,12 @@ def listing(client: ApiClient, exchange: Exchange, body: Any, key: str, rule: st
     """The objects a list response carries under `key`, each an object with a string id; else a violation of `rule`."""
     page = body.get(key) if isinstance(body, dict) else None
     if not isinstance(page, list) or not all(isinstance(o, dict) and isinstance(o.get("id"), str) for o in page):
-        raise violation(
+        raise _refused(
+            client,
+            exchange,
             rule,
             expected=f"a JSON object with key {key!r} holding a list of objects with string ids",
             received=_excerpt(client, body),
-            operation=_where(client, exchange),
-            reproduction=exchange.reproduction(client.redactor),
         )
     return page
 
@@ -101,12 +112,12 @@ def text(client: ApiClient, exchange: Exchange, obj: Mapping[str, Any], field: s
     """A field of a response object that the contract makes a string; a violation of `rule` when it is not one."""
     value = obj.get(field)
     if not isinstance(value, str):
-        raise violation(
+        raise _refused(
+            client,
+            exchange,
             rule,
             expected=f"{field} a string",
             received=f"{field} = {_excerpt(client, value, 100)}",
-            operation=_where(client, exchange),
-            reproduction=exchange.reproduction(client.redactor),
         )
     return value
 
@@ -117,12 +128,12 @@ def instant(client: ApiClient, exchange: Exchange, obj: Mapping[str, Any], field
     try:
         return instant_ns(stamp)
     except ValueError:
-        raise violation(
+        raise _refused(
+            client,
+            exchange,
             rule,
             expected=f"{field} an ISO 8601 zoned timestamp",
             received=f"{field} = {stamp!r}"[:200],
-            operation=_where(client, exchange),
-            reproduction=exchange.reproduction(client.redactor),
         ) from None
 
 

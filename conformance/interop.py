@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from accounting_conformance.conformance import kinds
+from accounting_conformance.conformance.commands import suite_command
 from accounting_conformance.conformance.embedded import EmbeddedServer, free_port
 from accounting_conformance.conformance.interop_judge import (
     GUARD_MARK,
@@ -165,23 +166,7 @@ def start_target(
 def run_suite(url: str, profile: str, seed: int, workdir: Path, timeout: float) -> Evidence:
     """`python -m conformance` against url in its own process group; what it left behind."""
     report_dir = workdir / "report"
-    command = [
-        sys.executable,
-        "-m",
-        "accounting_conformance.conformance",
-        "--target",
-        url,
-        "--access-token",
-        DEFAULT_TOKEN,
-        "--fixtures",
-        str(FIXTURES),
-        "--profile",
-        profile,
-        "--seed",
-        str(seed),
-        "--report-dir",
-        str(report_dir),
-    ]
+    command = suite_command(profile=profile, seed=seed, report_dir=report_dir, target=url, fixtures=FIXTURES)
     started = time.monotonic()
     with (workdir / "stdout.txt").open("wb") as out, (workdir / "stderr.txt").open("wb") as err:
         # cwd = the run's own directory: its own .hypothesis example database, so runs do not replay each other

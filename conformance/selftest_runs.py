@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from accounting_conformance.conformance.commands import suite_command
 from accounting_conformance.conformance.embedded import EmbeddedServer
 from accounting_conformance.conformance.resources import contract_path
 from accounting_conformance.conformance.settings import DEFAULT_TOKEN, ENV, REPO
@@ -160,17 +161,7 @@ def run_suite(
     run = Run("suite", fault, seed)
     report_dir = workdir / "report"
     report_dir.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "accounting_conformance.conformance",
-        "--profile",
-        profile,
-        "--seed",
-        str(seed),
-        "--report-dir",
-        str(report_dir),
-    ]
+    command = suite_command(profile=profile, seed=seed, report_dir=report_dir)
     if fault:
         command += ["--fault", fault]
     if stop_first:

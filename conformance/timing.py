@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 
+from accounting_conformance.conformance.commands import suite_command
 from accounting_conformance.conformance.settings import PROFILES, REPO
 
 
@@ -18,17 +19,7 @@ def time_profile(profile: str, seed: int) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as reports:
         started = time.monotonic()
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "accounting_conformance.conformance",
-                "--profile",
-                profile,
-                "--seed",
-                str(seed),
-                "--report-dir",
-                reports,
-            ],
+            suite_command(profile=profile, seed=seed, report_dir=reports),
             cwd=REPO,
             capture_output=True,
             text=True,

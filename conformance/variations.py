@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from accounting_conformance.conformance import selftest_runs
+from accounting_conformance.conformance.commands import suite_command
 from accounting_conformance.conformance.embedded import EmbeddedServer, free_port
 from accounting_conformance.conformance.settings import DEFAULT_FIXTURES, DEFAULT_TOKEN, PROFILES, REPO
 from accounting_conformance.reference_server import variations as catalogue
@@ -127,23 +128,9 @@ def run_variation(name: str, seed: int, profile: str, workdir: Path, timeout: fl
     try:
         upstream = server.start()
         proxy, url = start_proxy(upstream, [name], workdir, seed)
-        command = [
-            sys.executable,
-            "-m",
-            "accounting_conformance.conformance",
-            "--target",
-            url,
-            "--access-token",
-            DEFAULT_TOKEN,
-            "--fixtures",
-            str(DEFAULT_FIXTURES),
-            "--profile",
-            profile,
-            "--seed",
-            str(seed),
-            "--report-dir",
-            str(report_dir),
-        ]
+        command = suite_command(
+            profile=profile, seed=seed, report_dir=report_dir, target=url, fixtures=DEFAULT_FIXTURES
+        )
         # cwd = the run's own directory: its own .hypothesis example database
         run.exit_code, run.seconds = selftest_runs.run_process(
             command, workdir, log, timeout, selftest_runs.clean_env()
