@@ -16,7 +16,7 @@ from accounting_conformance.conformance.specdiff import CHECKS, diff
 from accounting_conformance.conformance.specdiff.gate import FAIL_ON, Verdict
 from accounting_conformance.conformance.specdiff.model import SpecError, mapping
 from accounting_conformance.conformance.specdiff.render import FORMATS, as_json, github, markdown, text
-from accounting_conformance.conformance.specdiff.source import as_spec, line_of, read_at, read_file
+from accounting_conformance.conformance.specdiff.source import as_spec, line_finder, read_at, read_file
 
 
 def parser() -> argparse.ArgumentParser:
@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             old_text, origin = read_file(args.old), str(args.old)
         old, new = as_spec(old_text, origin), as_spec(new_text, str(args.spec))
-        findings = [replace(f, line=line_of(new_text, f.location)) for f in diff(old, new)]
+        line = line_finder(new_text)
+        findings = [replace(f, line=line(f.location)) for f in diff(old, new)]
     except SpecError as exc:
         print(f"spec-diff: {exc}", file=sys.stderr)
         return 2

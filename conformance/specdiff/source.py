@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,16 @@ def read_at(ref: str, path: Path) -> str:
     return shown.stdout
 
 
-def line_of(text: str, pointer: str) -> int | None:
-    """The 1-based line of the node at a JSON pointer (`#/a/b`) in YAML/JSON text, or of its nearest existing parent."""
+def line_finder(text: str) -> Callable[[str], int | None]:
+    """A function from a JSON pointer to its 1-based line in text (or its nearest existing parent's), the YAML composed
+    once; every pointer gives None when the text cannot be composed."""
     try:
-        return Locator(text).pointer_line(pointer)
+        locator = Locator(text)
     except (yaml.YAMLError, ValueError):
-        return None
+        return lambda pointer: None
+    return locator.pointer_line
+
+
+def line_of(text: str, pointer: str) -> int | None:
+    """The line of one pointer in text (see line_finder)."""
+    return line_finder(text)(pointer)
