@@ -15,9 +15,11 @@ from importlib.metadata import version
 import pytest
 
 from accounting_conformance.conformance import kinds, report
+from accounting_conformance.conformance.baseline import BaselineError
 from accounting_conformance.conformance.client import ApiClient, TargetUnreachable
 from accounting_conformance.conformance.embedded import EmbeddedServer
 from accounting_conformance.conformance.plugin import ConformancePlugin
+from accounting_conformance.conformance.progress import ProgressLine, wanted
 from accounting_conformance.conformance.resources import suite_path
 from accounting_conformance.conformance.settings import SETTINGS, Settings, SettingsError, resolve
 
@@ -50,18 +52,25 @@ def preflight(settings: Settings) -> str | None:
         exchange = client.request("GET", kinds.get("invoice_credit_memo").path, params={"limit": 1})
     except TargetUnreachable as exc:
         return f"target unreachable: {exc}"
+    except SettingsError as exc:  # ACCESS_TOKEN_COMMAND, run again after a 401, failed
+        return str(exc)
     finally:
         client.close()
     if exchange.error and not exchange.status:  # an answer that is merely bad is for the tests to judge
         return f"target did not answer: {exchange.error}"
     if exchange.status == 401:
-        return "the target rejected ACCESS_TOKEN (401): pass the token of a connection on that target"
+        what = "the token ACCESS_TOKEN_COMMAND printed" if settings.access_token_command else "ACCESS_TOKEN"
+        where = " in an Authorization: Bearer header (TOKEN_IN=bearer)" if settings.token_in == "bearer" else ""
+        return f"the target rejected {what}{where} (401): pass the token of a connection on that target"
     return None
 
 
 def run(settings: Settings, pytest_args: Sequence[str] = ()) -> tuple[int, str]:
     """Run the conformance tests against settings.target; our exit code for pytest's outcome, and its verdict."""
-    plugin = ConformancePlugin(settings)
+    try:
+        plugin = ConformancePlugin(settings)
+    except BaselineError as exc:
+        return _cannot_judge(exc)
     settings.report_dir.mkdir(parents=True, exist_ok=True)
     args = [
         str(suite_path()),
@@ -88,7 +97,8 @@ def run(settings: Settings, pytest_args: Sequence[str] = ()) -> tuple[int, str]:
         "-rN",
         *pytest_args,
     ]
-    code = pytest.main(args, plugins=[plugin])
+    progress = ProgressLine(sys.stdout, enabled=wanted(sys.stdout, os.environ))  # takes the terminal now
+    code = pytest.main(args, plugins=[plugin, progress])
     if plugin.suite_errors:
         print(
             f"conformance: {SUITE_ERROR}: {len(plugin.suite_errors)} test(s) hit {report.SUITE_ERROR_NOTE}",
@@ -101,11 +111,10 @@ def run(settings: Settings, pytest_args: Sequence[str] = ()) -> tuple[int, str]:
         for line in plugin.broken:
             print(f"conformance: could not judge: {plugin.redactor(line)}", file=sys.stderr)
         return CANNOT_JUDGE, VERDICTS[CANNOT_JUDGE]
-    if code == pytest.ExitCode.OK:
-        return CONFORMANT, VERDICTS[CONFORMANT]
-    if code == pytest.ExitCode.TESTS_FAILED:
-        return VIOLATIONS, VERDICTS[VIOLATIONS]
-    return CANNOT_JUDGE, VERDICTS[CANNOT_JUDGE]
+    conclusion = plugin.run.conclusion
+    if conclusion is None or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return CANNOT_JUDGE, VERDICTS[CANNOT_JUDGE]
+    return conclusion.code, conclusion.line
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -114,8 +123,14 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the command and the console script; the last line it prints is the exit code and the verdict."""
-    options = parser().parse_args(argv)
+    """Entry point of the command and the console script; the last line it prints is the exit code and the verdict.
+    `conformance replay FILE --target URL` re-sends a recording instead (conformance/replay.py)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["replay"]:
+        from accounting_conformance.conformance import replay
+
+        return replay.main(arguments[1:])
+    options = parser().parse_args(arguments)
     if threading.current_thread() is not threading.main_thread():
         return _finish(*_judge(options))
     previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -152,6 +167,11 @@ def _judge(options: argparse.Namespace) -> tuple[int, str]:
         )
     with ExitStack() as stack:
         if settings.target is None:
+            if settings.token_in == "bearer":
+                return _cannot_judge(
+                    "TOKEN_IN=bearer needs a TARGET: the embedded reference server takes the token in the "
+                    "access_token parameter only"
+                )
             server = EmbeddedServer(settings.access_token, fault=",".join(options.fault) or None)
             try:
                 settings = settings.with_target(server.start())

@@ -1,4 +1,5 @@
-"""The suite's HTTP client: token injection, timeouts, rate limits, size caps and reproducible exchanges."""
+"""The suite's HTTP client: token injection (query or bearer, fetched again after a 401), timeouts, rate limits,
+size caps and reproducible exchanges."""
 
 from __future__ import annotations
 
@@ -84,13 +85,28 @@ class ApiClient:
         """Release the connection pool."""
         self._http.close()
 
+    @property
+    def token(self) -> str:
+        """The token the client's requests carry now (ACCESS_TOKEN, or what ACCESS_TOKEN_COMMAND printed last)."""
+        return self.settings.token()
+
+    @property
+    def bearer(self) -> bool:
+        """Whether requests carry the token in an `Authorization: Bearer` header (TOKEN_IN=bearer), not the query."""
+        return self.settings.token_in == "bearer"
+
     def url(self, path: str, params: Mapping[str, Any] | None = None, *, token: str | None = "") -> str:
-        """The absolute URL of a contract path, with the access token unless token is None."""
+        """The absolute URL of a contract path: with the access token unless token is None ("" for the run's own;
+        another for a probe) or it travels in the Authorization header (TOKEN_IN=bearer)."""
         query: dict[str, Any] = {}
-        if token is not None:
-            query["access_token"] = token or self.settings.access_token
+        if token is not None and not self.bearer:
+            query["access_token"] = token or self.token
         query.update({k: v for k, v in (params or {}).items() if v is not None})
         return f"{self.base}{path}?{urlencode(query)}" if query else f"{self.base}{path}"
+
+    def credential_headers(self, token: str | None = "") -> dict[str, str]:
+        """The headers that carry the token: `Authorization: Bearer` with TOKEN_IN=bearer (none for token None)."""
+        return {"Authorization": f"Bearer {token or self.token}"} if token is not None and self.bearer else {}
 
     def request(
         self,
@@ -103,11 +119,37 @@ class ApiClient:
         token: str | None = "",
         raw: str | None = None,
     ) -> Exchange:
-        """Send one request (`body` as JSON, or `raw` text as a JSON body as is); transport errors are recorded
-        on the exchange, never raised."""
-        url = self.url(path, params, token=token)
+        """Send one request (`body` as JSON, or `raw` text as a JSON body as is) with the run's token (token ""), none
+        (None) or another (a probe's); transport errors are recorded on the exchange, never raised. A 401 to the run's
+        token runs ACCESS_TOKEN_COMMAND once more and sends the request again with the new token."""
         text = raw if raw is not None else None if body is None else json.dumps(body, default=_decimal_default)
-        sent = {"Accept": "application/json", **(headers or {})}
+        carried = self.token if token == "" else token
+        exchange = self._exchange(method, path, params, headers, text, carried)
+        tokens = self.settings.token_source
+        if tokens is None or token != "":
+            return exchange  # a probe's missing or wrong token is answered 401 as it should be: nothing to refresh
+        if exchange.status != 401:
+            tokens.accepted(carried)
+            return exchange
+        fresh = tokens.refresh(carried)
+        if fresh is None:
+            return exchange
+        again = self._exchange(method, path, params, headers, text, fresh)
+        if again.status != 401:
+            tokens.accepted(fresh)
+        return again
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        text: str | None,
+        token: str | None,
+    ) -> Exchange:
+        url = self.url(path, params, token=token)
+        sent = {"Accept": "application/json", **self.credential_headers(token), **(headers or {})}
         if text is not None:
             sent["Content-Type"] = "application/json"
         exchange = Exchange(method.upper(), url, sent, text)
@@ -129,20 +171,7 @@ class ApiClient:
         return exchange
 
     def _send(self, exchange: Exchange) -> None:
-        with self._http.stream(
-            exchange.method, exchange.url, headers=exchange.request_headers, content=exchange.request_body
-        ) as response:
-            exchange.status = response.status_code
-            exchange.headers = {k.lower(): v for k, v in response.headers.items()}
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    exchange.error = f"response body larger than {MAX_BODY_BYTES} bytes"
-                    break
-                chunks.append(chunk)
-            exchange.text = b"".join(chunks).decode("utf-8", errors="replace")
+        stream_into(self._http, exchange)
 
     def _pace(self) -> None:
         if self._min_interval:
@@ -150,6 +179,25 @@ class ApiClient:
             if wait > 0:
                 time.sleep(wait)
         self._last = time.monotonic()
+
+
+def stream_into(http: httpx.Client, exchange: Exchange) -> None:
+    """Send the exchange's request and read the answer into it: status, headers and a body of at most MAX_BODY_BYTES
+    (httpx errors are raised)."""
+    with http.stream(
+        exchange.method, exchange.url, headers=exchange.request_headers, content=exchange.request_body
+    ) as response:
+        exchange.status = response.status_code
+        exchange.headers = {k.lower(): v for k, v in response.headers.items()}
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                exchange.error = f"response body larger than {MAX_BODY_BYTES} bytes"
+                break
+            chunks.append(chunk)
+        exchange.text = b"".join(chunks).decode("utf-8", errors="replace")
 
 
 def retry_after_seconds(value: str | None) -> float:

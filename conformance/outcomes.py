@@ -49,6 +49,8 @@ class FailureRecord:
     detail: str = ""
     reproduction: str = ""
     operation: str = ""
+    accepted: bool = False  # matched by a live entry of the baseline: reported, does not fail the run
+    reason: str = ""  # the baseline entry's reason, when accepted
 
 
 @dataclass
@@ -58,13 +60,14 @@ class TestRecord:
     __test__ = False  # not a pytest test class, despite the name
 
     nodeid: str
-    outcome: str  # passed | failed | skipped
+    outcome: str  # passed | failed | skipped | not claimed
     rules: list[str]
     duration: float = 0.0
     elapsed: float = 0.0  # seconds from the start of the session to the end of this test (or subtest)
     skip_reason: str = ""
     failures: list[FailureRecord] = field(default_factory=list)
     suite_error: str = ""  # the traceback of a bug of the suite itself (never a rule failure)
+    recording: str | None = None  # the HAR file of a failing test, relative to the report directory
 
     def asdict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -12,6 +12,7 @@ from accounting_conformance.conformance import report
 from accounting_conformance.conformance.fixtures import FixturesError
 from accounting_conformance.conformance.outcomes import TestRecord, classify, suite_bugs
 from accounting_conformance.conformance.redact import Redactor
+from accounting_conformance.conformance.run_record import RunRecord
 from accounting_conformance.conformance.settings import Settings, SettingsError
 from accounting_conformance.conformance.states import StateLog
 
@@ -51,6 +52,8 @@ MARKERS: dict[str, str] = {
     "phase": f"phase(name): when a conformance test runs, one of {', '.join(PHASES)}",
     "operations": "operations(*operation_ids): contract operations a test needs beyond its kind's; skipped where the "
     "target's platform lacks one",
+    "features": "features(*names): optional features (conformance/claims.py) a test uses beyond its rules'; skipped "
+    "where the target does not claim one",
 }
 
 
@@ -69,10 +72,13 @@ class ConformancePlugin:
         self.settings = settings
         self.redactor = Redactor(settings.secrets(), settings.basic_auth)
         self.records: list[TestRecord] = []
+        self.summary: dict[str, Any] | None = None  # summary.json, once the session has finished
         self.broken: list[str] = []  # the run's configuration cannot serve a test: no verdict
         self.suite_errors: list[str] = []  # bugs of the suite itself (node id and traceback), never a rule failure
         self.started = time.monotonic()
         self.states = StateLog()  # the document states the run drove the target through
+        self.run = RunRecord(settings, self.redactor)  # coverage, claims, recordings, the baseline, the conclusion
+        self.recorder = self.run.recorder
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Time the run from here: each record says when it ended (`elapsed`)."""
@@ -83,8 +89,19 @@ class ConformancePlugin:
         register_markers(config)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """Run the phases in PHASES order, keeping the collection order within each (a stable sort)."""
+        """Run the phases in PHASES order, keeping the collection order within each (a stable sort); set aside the
+        tests of features the target does not claim."""
         items.sort(key=phase_rank)
+        for item in items:
+            self.run.set_aside(item)
+
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        """The exchanges from here on are this test's."""
+        self.recorder.start(nodeid)
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        """A failing test's exchanges go to its recording; a passing test's are let go."""
+        self.run.finish_test(nodeid, [r for r in self.records if r.nodeid == nodeid])
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A conformance module that cannot even be collected is a bug of the suite."""
@@ -107,6 +124,8 @@ class ConformancePlugin:
             )
             if result.skipped:
                 record.skip_reason = _skip_reason(result)
+                if item.nodeid in self.run.not_claimed:
+                    record.outcome = "not claimed"
             elif result.failed and call.excinfo is not None and isinstance(call.excinfo.value, CONFIGURATION):
                 self.broken.append(f"{item.nodeid}: {call.excinfo.value}")
             elif result.failed and call.excinfo is not None:
@@ -119,12 +138,17 @@ class ConformancePlugin:
             self.records.append(record)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """Write summary.json, report.html (JUnit is pytest's own --junitxml)."""
-        report.write(self.settings, self.records, exitstatus, self.states)
+        """Conclude the run; write summary.json, report.html, summary.md, badge.json (JUnit is pytest's --junitxml)."""
+        self.summary = self.run.conclude(self.records, int(exitstatus), broken=bool(self.broken), states=self.states)
+        report.write(self.settings, self.summary)
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
-        """Print the results grouped by rule, and the seed to replay the run."""
-        for line in report.terminal_lines(self.settings, self.records, self.states):
+        """Print the results grouped by rule, the coverage, and the seed to replay the run."""
+        if self.summary is None:
+            self.summary = self.run.conclude(
+                self.records, int(exitstatus), broken=bool(self.broken), states=self.states
+            )
+        for line in [*report.terminal_lines(self.summary), *self.run.messages]:
             terminalreporter.write_line(self.redactor(line))
 
 

@@ -1,38 +1,71 @@
-"""Reports of a run: the terminal table by rule, summary.json and a self-contained report.html."""
+"""Reports of a run: the summary (summary.json) and the terminal table by rule; report.html, summary.md and
+badge.json are rendered from the summary by report_html and summary_md."""
 
 from __future__ import annotations
 
-import html
 import json
+import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from accounting_conformance.conformance.claims import unclaimed_rules
+from accounting_conformance.conformance.conclusion import Conclusion
+from accounting_conformance.conformance.coverage import headline
 from accounting_conformance.conformance.outcomes import TestRecord
-from accounting_conformance.conformance.rules import RULES
+from accounting_conformance.conformance.report_html import render_html
+from accounting_conformance.conformance.rules import BY_ID, RULES
+from accounting_conformance.conformance.score import score
 from accounting_conformance.conformance.settings import Settings
 from accounting_conformance.conformance.states import STATES, StateLog
+from accounting_conformance.conformance.summary_md import publish
+
+
+@dataclass
+class Findings:
+    """What a run found beyond each test's record: its conclusion, coverage, claims, baseline and states."""
+
+    conclusion: Conclusion
+    coverage: dict[str, Any]
+    unclaimed: frozenset[str] = frozenset()
+    baseline: dict[str, Any] | None = None
+    states: StateLog | None = None
 
 
 def by_rule(records: Iterable[TestRecord]) -> dict[str, Counter[str]]:
-    """Passed / failed / skipped counts per rule ID (a test counts once for each rule it covers)."""
+    """Passed / failed / accepted / skipped / not claimed counts per rule ID (a test counts once for each rule it covers)."""
     counts: dict[str, Counter[str]] = {rule.id: Counter() for rule in RULES}
     for record in records:
-        failed_rules = {f.rule for f in record.failures}
-        for rule in set(record.rules) | failed_rules:
+        failed_rules = {f.rule for f in record.failures if not f.accepted}
+        accepted_rules = {f.rule for f in record.failures if f.accepted} - failed_rules
+        for rule in set(record.rules) | failed_rules | accepted_rules:
             counts.setdefault(rule, Counter())
-            if record.outcome == "skipped":
-                counts[rule]["skipped"] += 1
+            if record.outcome in ("skipped", "not claimed"):
+                counts[rule][record.outcome] += 1
             elif rule in failed_rules:
                 counts[rule]["failed"] += 1
+            elif rule in accepted_rules:
+                counts[rule]["accepted"] += 1
             elif record.suite_error:
                 continue  # the suite broke before it could judge the rule: counted under suite errors, never as the rule's
-            elif record.outcome == "failed" and not failed_rules:
+            elif record.outcome == "failed" and not record.failures:
                 counts[rule]["failed"] += 1
             else:
                 counts[rule]["passed"] += 1
     return counts
+
+
+def rule_status(counts: Counter[str], unclaimed: bool) -> str:
+    """passed | failed | accepted | not claimed | not exercised, from a rule's counts."""
+    if counts["failed"]:
+        return "failed"
+    if unclaimed:
+        return "not claimed"
+    if counts["accepted"]:
+        return "accepted"
+    return "passed" if counts["passed"] else "not exercised"
 
 
 def first_failure_seconds(records: Iterable[TestRecord]) -> float | None:
@@ -41,34 +74,55 @@ def first_failure_seconds(records: Iterable[TestRecord]) -> float | None:
     return round(min(failed), 3) if failed else None
 
 
-def summary(
-    settings: Settings, records: list[TestRecord], exitstatus: int, states: StateLog | None = None
-) -> dict[str, Any]:
+def summary(settings: Settings, records: list[TestRecord], findings: Findings) -> dict[str, Any]:
     """Everything summary.json holds."""
     counts = by_rule(records)
-    statements = {rule.id: rule for rule in RULES}
+    not_claimed = unclaimed_rules(findings.unclaimed)
+    rules = []
+    for rule_id, c in counts.items():
+        rule = BY_ID.get(rule_id)
+        rules.append(
+            {
+                "id": rule_id,
+                "statement": rule.statement if rule else "",
+                "reference": rule.citation if rule else "",
+                "family": rule.family if rule else "",
+                **{key: c[key] for key in ("passed", "failed", "accepted", "skipped")},
+                "not_claimed": c["not claimed"],
+                "exercised": c["passed"] + c["failed"] + c["accepted"],
+                "status": rule_status(c, rule_id in not_claimed),
+            }
+        )
     return {
-        "verdict": verdict(records, exitstatus),
+        **findings.conclusion.asdict(),
         "seed": settings.seed,
         "replay": f"make conformance SEED={settings.seed} PROFILE={settings.profile.name}",
         "settings": settings.redacted(),
         "tests": dict(Counter(r.outcome for r in records)),
         "first_failure_seconds": first_failure_seconds(records),
-        "rules": [
+        "coverage": findings.coverage,
+        "claims": {
+            "unclaimed_features": sorted(findings.unclaimed),
+            "not_claimed_rules": sorted(not_claimed),
+            "not_claimed_tests": [r.nodeid for r in records if r.outcome == "not claimed"],
+        },
+        "baseline": findings.baseline,
+        "score": score(rules),
+        "rules": rules,
+        "failures": [
             {
-                "id": rule_id,
-                "statement": statements[rule_id].statement if rule_id in statements else "",
-                "reference": statements[rule_id].citation if rule_id in statements else "",
-                "passed": c["passed"],
-                "failed": c["failed"],
-                "skipped": c["skipped"],
+                "test": r.nodeid,
+                **f.__dict__,
+                "recording": r.recording,
+                "reference": BY_ID[f.rule].citation if f.rule in BY_ID else "",
             }
-            for rule_id, c in counts.items()
+            for r in records
+            for f in r.failures
         ],
-        "failures": [{"test": r.nodeid, **f.__dict__} for r in records for f in r.failures],
+        "recordings": [{"test": r.nodeid, "file": r.recording} for r in records if r.recording],
         "skipped": [{"test": r.nodeid, "reason": r.skip_reason} for r in records if r.outcome == "skipped"],
         "suite_errors": [{"test": r.nodeid, "traceback": r.suite_error} for r in records if r.suite_error],
-        "states": (states or StateLog()).asdict(),
+        "states": (findings.states or StateLog()).asdict(),
     }
 
 
@@ -79,114 +133,103 @@ SUITE_ERROR_NOTE = (
 )
 
 
-def verdict(records: Iterable[TestRecord], exitstatus: int) -> str:
-    """The run's verdict word: a bug of the suite outranks every finding, since the run is incomplete."""
-    if any(r.suite_error for r in records):
-        return "suite error"
-    return "conformant" if exitstatus == 0 else ("violations" if exitstatus == 1 else "could not judge")
-
-
-def terminal_lines(settings: Settings, records: list[TestRecord], states: StateLog | None = None) -> list[str]:
-    """The run's result table, one line per rule, then the states reached, the failures and the seed."""
-    counts = by_rule(records)
-    statements = {rule.id: rule.statement for rule in RULES}
-    lines = ["", "Conformance by rule (passed / failed / skipped):"]
-    for rule_id, c in counts.items():
-        if not sum(c.values()):
+def terminal_lines(data: dict[str, Any]) -> list[str]:
+    """The run's result table from its summary: one line per rule, coverage, states, failures, the baseline, the seed."""
+    marks = {"failed": "FAIL", "accepted": "acc ", "not claimed": " -- ", "not exercised": "skip", "passed": " ok "}
+    lines = ["", "Conformance by rule (passed / failed / skipped; acc = failures accepted by the baseline):"]
+    for rule in data["rules"]:
+        if not (rule["exercised"] or rule["skipped"] or rule["not_claimed"] or rule["status"] == "not claimed"):
             continue
-        mark = "FAIL" if c["failed"] else ("skip" if c["skipped"] and not c["passed"] else " ok ")
+        extra = f" (+{rule['accepted']} accepted)" if rule["accepted"] else ""
+        extra += " not claimed" if rule["status"] == "not claimed" else ""
         lines.append(
-            f"  [{mark}] {rule_id:<15} {c['passed']:>3} / {c['failed']:>3} / {c['skipped']:>3}  {statements.get(rule_id, '')}"
+            f"  [{marks[rule['status']]}] {rule['id']:<15} {rule['passed']:>3} / {rule['failed']:>3} / "
+            f"{rule['skipped']:>3}  {rule['statement']}{extra}"
         )
-    if states is not None:
-        missing = states.unreached()
-        lines += [
-            "",
+    coverage = data["coverage"]
+    lines += ["", f"Coverage: {headline(coverage)}" + _minimum(coverage)]
+    unseen = [
+        f"{row['operation_id']} {status}"
+        for row in coverage["operations"]
+        for status, n in row["responses"].items()
+        if not n and status.startswith("2")
+    ]
+    if unseen:
+        lines.append(f"  successes never seen: {', '.join(unseen)}")
+    claims = data["claims"]
+    if claims["unclaimed_features"]:
+        lines.append(
+            f"Not claimed: {', '.join(claims['unclaimed_features'])} ({len(claims['not_claimed_rules'])} rules: "
+            f"{', '.join(claims['not_claimed_rules'])}; {len(claims['not_claimed_tests'])} tests)"
+        )
+    states = data.get("states") or {}
+    if states.get("unreached") is not None:
+        missing = states["unreached"]
+        lines.append(
             f"States reached: {len(STATES) - len(missing)}/{len(STATES)}"
-            + (f"; never reached: {', '.join(missing)}" if missing else ""),
-        ]
-    for record in records:
-        for failure in record.failures:
-            lines += ["", f"FAILED {failure.rule}: {failure.title}", f"  test: {record.nodeid}"]
-            if failure.expected:
-                lines += [f"  Expected: {failure.expected}", f"  Received: {failure.received}"]
-            if failure.reproduction:
-                lines.append(f"  Reproduce: {failure.reproduction}")
-    for record in records:
-        if record.suite_error:
-            lines += ["", f"SUITE ERROR in {record.nodeid}: {SUITE_ERROR_NOTE}", record.suite_error]
+            + (f"; never reached: {', '.join(missing)}" if missing else "")
+        )
+    for failure in data["failures"]:
+        head = "ACCEPTED" if failure["accepted"] else "FAILED"
+        lines += ["", f"{head} {failure['rule']}: {failure['title']}", f"  test: {failure['test']}"]
+        if failure["accepted"]:
+            lines.append(f"  accepted by the baseline: {failure['reason']}")
+        if failure["expected"]:
+            lines += [f"  Expected: {failure['expected']}", f"  Received: {failure['received']}"]
+        if failure["reproduction"]:
+            lines.append(f"  Reproduce: {failure['reproduction']}")
+        if failure.get("recording"):
+            lines.append(f"  Recording: {data['settings']['report_dir']}/{failure['recording']} (conformance replay)")
+    baseline = data.get("baseline")
+    if baseline:
+        for entry in baseline["fixed"]:
+            lines.append(f"BASELINE fixed, remove it: {_entry(entry)}")
+        for entry in baseline["expired"]:
+            lines.append(f"BASELINE EXPIRED (fails the run): {_entry(entry)}")
+    for error in data["suite_errors"]:
+        lines += ["", f"SUITE ERROR in {error['test']}: {SUITE_ERROR_NOTE}", error["traceback"]]
+    score_ = data["score"]["overall"]
     lines += [
         "",
-        f"Seed: {settings.seed} (replay with SEED={settings.seed} PROFILE={settings.profile.name})",
-        f"Reports: {settings.report_dir}/junit.xml, summary.json, report.html",
+        f"Score: {score_['percent'] if score_['percent'] is not None else '-'}% of {score_['judged']} rules judged",
+        f"Seed: {data['seed']} (replay with {data['replay'].removeprefix('make conformance ')})",
+        f"Reports: {data['settings']['report_dir']}/junit.xml, summary.json, report.html, summary.md, badge.json",
     ]
     return lines
 
 
-def write(settings: Settings, records: list[TestRecord], exitstatus: int, states: StateLog | None = None) -> None:
-    """Write summary.json and report.html into the report directory."""
+def _minimum(coverage: dict[str, Any]) -> str:
+    minimum = coverage.get("minimum")
+    if not minimum:
+        return ""
+    verdict = "met" if coverage["met"] else "NOT met"
+    return f" (minimum {minimum['operations']:g}% operations, {minimum['responses']:g}% responses: {verdict})"
+
+
+def _entry(entry: dict[str, Any]) -> str:
+    named = " ".join(part for part in (entry["operation"], entry["test"]) if part)
+    return f"{entry['rule']} {named} (expires {entry['expires']}): {entry['reason']}"
+
+
+def write(settings: Settings, data: dict[str, Any], environ: Mapping[str, str] | None = None) -> None:
+    """Write summary.json, report.html, summary.md and badge.json (and the step summary in GitHub Actions)."""
     settings.report_dir.mkdir(parents=True, exist_ok=True)
-    data = summary(settings, records, exitstatus, states)
     (settings.report_dir / "summary.json").write_text(json.dumps(data, indent=2, default=str))
     (settings.report_dir / "report.html").write_text(render_html(data))
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value))
-
-
-def render_html(data: dict[str, Any]) -> str:
-    """A self-contained page: failures first, then the table by rule and the settings."""
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>Conformance report</title><style>",
-        "body{font:14px system-ui,sans-serif;margin:2em;max-width:70em}pre{background:#f4f4f4;padding:.6em;"
-        "white-space:pre-wrap;word-break:break-all}table{border-collapse:collapse}td,th{padding:.2em .6em;"
-        "border-bottom:1px solid #ddd;text-align:left}.fail{color:#b00020}.ok{color:#0a7d28}",
-        "</style></head><body>",
-        f"<h1>Conformance report: {_e(data['verdict'])}</h1>",
-        f"<p>Seed <b>{_e(data['seed'])}</b> &mdash; replay with <code>{_e(data['replay'])}</code></p>",
-        f"<h2>Failures ({len(data['failures'])})</h2>",
-    ]
-    for failure in data["failures"]:
-        parts += [
-            f"<h3 class='fail'>{_e(failure['rule'])}: {_e(failure['title'])}</h3>",
-            f"<p>Test <code>{_e(failure['test'])}</code> {_e(failure['operation'])}</p>",
-        ]
-        if failure["expected"]:
-            parts.append(f"<pre>Expected: {_e(failure['expected'])}\nReceived: {_e(failure['received'])}</pre>")
-        parts.append(
-            f"<details open><summary>Request and response</summary><pre>{_e(failure['detail'])}</pre></details>"
-        )
-        if failure["reproduction"]:
-            parts.append(f"<p>Reproduce:</p><pre>{_e(failure['reproduction'])}</pre>")
-    for error in data["suite_errors"]:
-        parts += [
-            f"<h3 class='fail'>Suite error in <code>{_e(error['test'])}</code></h3>",
-            f"<p>{_e(SUITE_ERROR_NOTE)}</p><pre>{_e(error['traceback'])}</pre>",
-        ]
-    parts.append(
-        "<h2>By rule</h2><table><tr><th>Rule</th><th>Statement</th><th>Passed</th><th>Failed</th><th>Skipped</th><th>Contract</th></tr>"
-    )
-    for rule in data["rules"]:
-        css = "fail" if rule["failed"] else "ok"
-        parts.append(
-            f"<tr class='{css}'><td>{_e(rule['id'])}</td><td>{_e(rule['statement'])}</td><td>{rule['passed']}</td>"
-            f"<td>{rule['failed']}</td><td>{rule['skipped']}</td><td><code>{_e(rule['reference'])}</code></td></tr>"
-        )
-    parts.append("</table>")
-    if data["skipped"]:
-        parts.append(
-            "<h2>Skipped</h2><ul>"
-            + "".join(f"<li><code>{_e(s['test'])}</code>: {_e(s['reason'])}</li>" for s in data["skipped"])
-            + "</ul>"
-        )
-    parts.append(f"<h2>Settings</h2><pre>{_e(json.dumps(data['settings'], indent=2))}</pre></body></html>")
-    return "\n".join(parts)
+    publish(data, settings.report_dir, os.environ if environ is None else environ)
 
 
 def write_could_not_judge(report_dir: Path, reason: str, settings: dict[str, Any] | None) -> None:
-    """Record a run that could not judge (exit 2), so CI keeps an artefact saying why."""
+    """Record a run that could not judge (exit 2), so CI keeps an artefact saying why: summary.json, report.html,
+    summary.md and badge.json (and the step summary in GitHub Actions)."""
     report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "summary.json").write_text(
-        json.dumps({"verdict": "could not judge", "reason": reason, "settings": settings}, indent=2, default=str)
-    )
+    data = {
+        "verdict": "could not judge",
+        "exit_code": 2,
+        "verdict_line": f"could not judge: {reason}",
+        "reason": reason,
+        "settings": settings,
+    }
+    (report_dir / "summary.json").write_text(json.dumps(data, indent=2, default=str))
+    (report_dir / "report.html").write_text(render_html(data))
+    publish(data, report_dir, os.environ)

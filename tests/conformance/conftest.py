@@ -12,9 +12,11 @@ from schemathesis.config import SchemathesisConfig
 
 from accounting_conformance.conformance import kinds
 from accounting_conformance.conformance.checks import REPLACED_BUILTINS, CheckFunction, Checks
+from accounting_conformance.conformance.claims import without_unclaimed
 from accounting_conformance.conformance.client import ApiClient
-from accounting_conformance.conformance.contract import component
+from accounting_conformance.conformance.contract import component, load_spec
 from accounting_conformance.conformance.plugin import ConformancePlugin
+from accounting_conformance.conformance.recording import RecordingClient, record_schema
 from accounting_conformance.conformance.resources import contract_path, schemathesis_config_path
 from accounting_conformance.conformance.responses import ResponseContract
 from accounting_conformance.conformance.settings import Settings
@@ -69,9 +71,9 @@ def states(plugin: ConformancePlugin) -> StateLog:
 
 
 @pytest.fixture(scope="session")
-def client(settings: Settings, api_schema: schemathesis.BaseSchema) -> Iterator[ApiClient]:
+def client(settings: Settings, plugin: ConformancePlugin, api_schema: schemathesis.BaseSchema) -> Iterator[ApiClient]:
     """A client for the suite's own requests; every response a test accepts is held to the contract."""
-    api = ApiClient(settings, ResponseContract(api_schema))
+    api = RecordingClient(settings, plugin.recorder, ResponseContract(api_schema))
     yield api
     api.close()
 
@@ -91,9 +93,9 @@ def tag(settings: Settings) -> str:
 
 
 @pytest.fixture(scope="session")
-def api_schema(settings: Settings, tag: str) -> Iterator[schemathesis.BaseSchema]:
-    """The contract, loaded for schemathesis and pointed at the target; while it is in use, every case schemathesis
-    sends carries the run's tag."""
+def api_schema(settings: Settings, tag: str, plugin: ConformancePlugin) -> Iterator[schemathesis.BaseSchema]:
+    """The contract, loaded for schemathesis and pointed at the target, without what the target does not claim; while
+    it is in use, every case schemathesis sends carries the run's tag and every exchange is recorded."""
     # conformance/schemathesis.toml serves the plain command line (`st run --config-file`) too; the run takes its operation
     # overrides and supplies the token itself.
     data = tomllib.loads(schemathesis_config_path().read_text())
@@ -118,7 +120,11 @@ def api_schema(settings: Settings, tag: str) -> Iterator[schemathesis.BaseSchema
     project.generation.update(max_examples=settings.profile.max_examples)
     hook = schemathesis.hook("before_call")(tagging(tag))  # schemathesis calls before_call hooks of its global set only
     try:
-        yield honour_retry_after(schemathesis.openapi.from_path(SPEC, config=config))
+        if settings.unclaimed:
+            loaded = schemathesis.openapi.from_dict(without_unclaimed(load_spec(), settings.unclaimed), config=config)
+        else:
+            loaded = schemathesis.openapi.from_path(SPEC, config=config)
+        yield record_schema(honour_retry_after(loaded), plugin.recorder)
     finally:
         schemathesis.hooks.unregister(hook)
 

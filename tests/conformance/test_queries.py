@@ -107,6 +107,7 @@ def walk(
 
 
 @pytest.mark.rules("PAGE-001")
+@pytest.mark.features("filters")
 @pytest.mark.parametrize("limit", [1, 2, 3])
 def test_paging_reaches_every_object_once(
     client: ApiClient, created: list[dict[str, Any]], tag: str, limit: int
@@ -122,6 +123,7 @@ def test_paging_reaches_every_object_once(
 
 
 @pytest.mark.rules("PAGE-001")
+@pytest.mark.features("filters", "sort")
 def test_paging_stays_correct_when_objects_are_created_between_pages(
     client: ApiClient, fixtures: Fixtures, created: list[dict[str, Any]], tag: str
 ) -> None:
@@ -159,6 +161,7 @@ def _created(client: ApiClient, body: dict[str, Any]) -> tuple[Any, dict[str, An
 
 
 @pytest.mark.rules("PAGE-001")
+@pytest.mark.features("filters", "sort")
 @pytest.mark.parametrize("direction", ["ASC", "DESC"])
 @pytest.mark.parametrize("limit", [1, 3])
 def test_paging_through_ties_in_the_sort_field_reaches_each_object_once_in_id_order(
@@ -248,6 +251,7 @@ def test_malformed_filter_is_rejected(client: ApiClient, bad: str) -> None:
 
 
 @pytest.mark.rules("SORT-001")
+@pytest.mark.features("filters")
 @pytest.mark.parametrize("field", ["created_at", "document_number", "customer_id", "updated_at"])
 @pytest.mark.parametrize("direction", ["ASC", "DESC"])
 def test_sort_orders_in_the_direction_asked(
@@ -288,6 +292,7 @@ def test_expand_includes_platform_data_and_its_absence_leaves_it_out(
 
 
 @pytest.mark.rules("EXPAND-001")
+@pytest.mark.features("filters")
 @pytest.mark.parametrize("expand", [True, False])
 def test_expand_on_a_list_includes_platform_data_on_every_object(
     client: ApiClient, created: list[dict[str, Any]], tag: str, expand: bool
@@ -335,6 +340,7 @@ def test_id_type_platform_fetches_by_platform_id(client: ApiClient, created: lis
 
 
 @pytest.mark.rules("DEPRECATED-001")
+@pytest.mark.features("filters")
 def test_deprecated_millisecond_bounds_are_honoured(client: ApiClient, created: list[dict[str, Any]], tag: str) -> None:
     stamped = [o for o in created if o.get("updated_at") is not None]
     if not stamped:

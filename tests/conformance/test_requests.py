@@ -32,6 +32,7 @@ def test_a_create_whose_body_is_not_an_object_is_rejected(
 
 
 @pytest.mark.rules("SCHEMA-003")
+@pytest.mark.features("deletes")
 @pytest.mark.parametrize("kind", kinds.MEMOS)
 @pytest.mark.parametrize("body", NOT_AN_OBJECT)
 def test_a_delete_whose_body_is_not_an_object_is_rejected_and_deletes_nothing(

@@ -318,6 +318,7 @@ class LedgerMachine(RuleBasedStateMachine):
             status_is(self.client, exchange, (400,), "WRITE-002", f"the update must be refused: {prediction.reason}")
         self._compare(memo_id, [], "WRITE-002")
 
+    @precondition(lambda self: "deletes" not in self.client.settings.unclaimed)
     @rule(memo_id=memos)
     def delete_memo(self, memo_id: str) -> None:
         memo = self.ledger.memos.get(memo_id)

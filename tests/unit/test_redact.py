@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from accounting_conformance.conformance.redact import MASK, Redactor, curl
+from accounting_conformance.conformance.redact import MASK, LiveSecrets, Redactor, curl
 
 
 def test_token_is_masked_in_plain_and_url_encoded_forms() -> None:
@@ -21,9 +21,34 @@ def test_basic_credentials_are_masked_in_headers_and_base64() -> None:
     encoded = base64.b64encode(b"id:secret").decode()
     assert encoded not in redact(f"Authorization: Basic {encoded}")
     assert redact.headers({"Authorization": "Basic xyz", "X-Other": "secret"}) == {
-        "Authorization": MASK,
+        "Authorization": f"Basic {MASK}",
         "X-Other": MASK,
     }
+
+
+def test_a_credential_header_is_masked_whole_but_for_the_name_of_its_scheme() -> None:
+    redact = Redactor([])
+    assert redact.headers(
+        {"Authorization": "Bearer tok-unknown-to-the-redactor", "Cookie": "s=1", "Proxy-Authorization": "opaque"}
+    ) == {"Authorization": f"Bearer {MASK}", "Cookie": MASK, "Proxy-Authorization": MASK}
+    assert redact.headers({"authorization": "tok-without-a-scheme"}) == {"authorization": MASK}
+
+
+def test_a_curl_reproduction_of_a_bearer_request_masks_the_header() -> None:
+    command = curl("GET", "http://h/x", {"Authorization": "Bearer tok-bearer-1"}, None, Redactor([]))
+    assert "tok-bearer-1" not in command and "-H 'Authorization: Bearer ***'" in command
+
+
+def test_a_redactor_made_from_live_secrets_masks_a_secret_added_after_it_was_made() -> None:
+    live = LiveSecrets(["tok-first-1"])
+    redact = Redactor(live)
+    assert redact("tok-first-1 tok-later-2") == f"{MASK} tok-later-2"
+    live.add("tok-later-2")
+    assert redact("tok-first-1 tok-later-2") == f"{MASK} {MASK}"
+    assert redact("a=tok%20later") == "a=tok%20later"
+    live.add("tok later")
+    assert redact("a=tok%20later&b=tok+later") == f"a={MASK}&b={MASK}"
+    assert live == ["tok-first-1", "tok-later-2", "tok later"]
 
 
 def test_curl_reproduction_carries_no_secret() -> None:

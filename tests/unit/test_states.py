@@ -10,6 +10,8 @@ import pytest
 
 from accounting_conformance.conformance import report, selftest_states
 from accounting_conformance.conformance.outcomes import TestRecord
+from accounting_conformance.conformance.redact import Redactor
+from accounting_conformance.conformance.run_record import RunRecord
 from accounting_conformance.conformance.selftest_runs import Run
 from accounting_conformance.conformance.settings import resolve
 from accounting_conformance.conformance.states import STATES, StateLog
@@ -38,11 +40,14 @@ def test_summary_and_terminal_say_which_states_were_never_reached(tmp_path: Path
     log = StateLog()
     log.reached("invoice paid")
     settings = resolve({"access_token": "t", "seed": "1", "report_dir": str(tmp_path)}, env={})
-    report.write(settings, [TestRecord("t::x", "passed", ["PAGE-001"])], 0, log)
+    data = RunRecord(settings, Redactor([])).conclude(
+        [TestRecord("t::x", "passed", ["PAGE-001"])], 0, broken=False, states=log
+    )
+    report.write(settings, data, environ={})
     states = json.loads((tmp_path / "summary.json").read_text())["states"]
     assert states["reached"]["invoice paid"] == 1 and "invoice paid" not in states["unreached"]
     assert len(states["unreached"]) == len(STATES) - 1
-    line = next(line for line in report.terminal_lines(settings, [], log) if line.startswith("States reached"))
+    line = next(line for line in report.terminal_lines(data) if line.startswith("States reached"))
     assert line.startswith(f"States reached: 1/{len(STATES)}; never reached: ")
 
 

@@ -16,7 +16,9 @@ from accounting_conformance.conformance import report
 from accounting_conformance.conformance.failures import violation
 from accounting_conformance.conformance.outcomes import TestRecord, classify, suite_bugs
 from accounting_conformance.conformance.redact import Redactor
+from accounting_conformance.conformance.run_record import RunRecord
 from accounting_conformance.conformance.settings import DEFAULT_TOKEN, REPO, resolve
+from accounting_conformance.conformance.states import StateLog
 
 REDACT = Redactor(["tok-1"])
 
@@ -56,11 +58,13 @@ def test_a_suite_error_counts_against_no_rule_and_sets_the_verdict(tmp_path: Pat
     records = [broken, TestRecord("t::good", "passed", ["PAGE-001"])]
     assert report.by_rule(records)["APPLY-002"] == {}
     settings = resolve({"access_token": "tok-1", "seed": "5", "report_dir": str(tmp_path)}, env={})
-    report.write(settings, records, 1)
+    report.write(
+        settings, RunRecord(settings, REDACT).conclude(records, 1, broken=False, states=StateLog()), environ={}
+    )
     data = json.loads((tmp_path / "summary.json").read_text())
     assert data["verdict"] == "suite error" and data["failures"] == []
     assert data["suite_errors"] == [{"test": "t::broken", "traceback": broken.suite_error}]
-    lines = "\n".join(report.terminal_lines(settings, records))
+    lines = "\n".join(report.terminal_lines(data))
     assert "SUITE ERROR in t::broken" in lines and "please report" in lines and "FAILED APPLY-002" not in lines
 
 

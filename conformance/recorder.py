@@ -1,0 +1,130 @@
+"""Every exchange of a run, as sent and received: for the coverage matrix and for the recordings of failing tests.
+
+Both ways the suite talks to a target report here: its own client (`ApiClient`) and schemathesis' transport. The
+plugin says which test is running; exchanges are kept per test until the test's outcome is known, then the coverage
+counts them and a failing test's are written out (redacted then, never here).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+#: How many exchanges one test keeps for its recording (a generated phase may send thousands; the last ones tell).
+KEEP_PER_TEST = 2000
+
+
+@dataclass
+class Recorded:
+    """One request and what came back, unredacted."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int  # 0 when no response came (transport error)
+    response_headers: dict[str, str]
+    response_body: str
+    started: str  # ISO 8601 UTC, with its zone
+    elapsed: float
+    operation_id: str | None
+    error: str | None = None
+
+
+def now() -> str:
+    """The current instant as the recordings write it."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class Recorder:
+    """Collects the run's exchanges test by test; `match` names the operation of a method and URL path."""
+
+    base: str
+    match: Callable[[str, str], str | None]
+    current: str = ""  # the node id of the running test ("" between tests)
+    _by_test: dict[str, list[Recorded]] = field(default_factory=dict)
+    _dropped: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    listeners: list[Callable[[Recorded], None]] = field(default_factory=list)
+
+    def operation_of(self, method: str, url: str) -> str | None:
+        """The contract operation a request went to, or None for a path the contract does not have."""
+        path = urlsplit(url).path
+        base_path = urlsplit(self.base).path.rstrip("/")
+        if base_path and path.startswith(base_path):
+            path = path[len(base_path) :] or "/"
+        return self.match(method.upper(), path)
+
+    def record(
+        self,
+        method: str,
+        url: str,
+        request_headers: Mapping[str, str],
+        request_body: str | bytes | None,
+        status: int,
+        response_headers: Mapping[str, Any],
+        response_body: str | bytes,
+        *,
+        started: str,
+        elapsed: float,
+        error: str | None = None,
+    ) -> Recorded:
+        """Keep one exchange under the running test and tell the listeners (the coverage)."""
+        entry = Recorded(
+            method=method.upper(),
+            url=url,
+            request_headers={str(k): str(v) for k, v in request_headers.items()},
+            request_body=_text(request_body),
+            status=status,
+            response_headers={str(k).lower(): _header(v) for k, v in response_headers.items()},
+            response_body=_text(response_body) or "",
+            started=started,
+            elapsed=elapsed,
+            operation_id=self.operation_of(method, url),
+            error=error,
+        )
+        with self._lock:
+            kept = self._by_test.setdefault(self.current, [])
+            kept.append(entry)
+            if len(kept) > KEEP_PER_TEST:
+                del kept[0]
+                self._dropped[self.current] = self._dropped.get(self.current, 0) + 1
+        for listener in self.listeners:
+            listener(entry)
+        return entry
+
+    def start(self, nodeid: str) -> None:
+        """A test begins: its exchanges are kept under its node id."""
+        self.current = nodeid
+
+    def exchanges_of(self, nodeid: str) -> list[Recorded]:
+        """One test's exchanges in the order they were sent (the last KEEP_PER_TEST of them)."""
+        with self._lock:
+            return list(self._by_test.get(nodeid, []))
+
+    def dropped(self, nodeid: str) -> int:
+        """How many early exchanges of a test were not kept."""
+        return self._dropped.get(nodeid, 0)
+
+    def forget(self, nodeid: str) -> None:
+        """A test passed: its exchanges are no longer needed."""
+        with self._lock:
+            self._by_test.pop(nodeid, None)
+            self._dropped.pop(nodeid, None)
+
+
+def _text(value: str | bytes | None) -> str | None:
+    if value is None:
+        return None
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
+
+
+def _header(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
