@@ -28,7 +28,9 @@ VERDICTS = {CONFORMANT: "conformant", VIOLATIONS: "violations found", CANNOT_JUD
 SUITE_ERROR = "suite error"  # exit 2 too: the run is incomplete, through a bug of ours
 EPILOG = (
     "Every option may instead come from the environment variable in its brackets (command line > environment > "
-    "default); keep secrets there. The last line says the exit code and the verdict."
+    "--config file > default); keep secrets there. The last line says the exit code and the verdict. "
+    "`conformance replay FILE --target URL` re-sends a recording of a failing test (reports/recordings/*.har) and "
+    "judges it again (conformance replay --help)."
 )
 
 

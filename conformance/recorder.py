@@ -48,7 +48,8 @@ class Recorder:
     match: Callable[[str, str], str | None]
     current: str = ""  # the node id of the running test ("" between tests)
     _by_test: dict[str, list[Recorded]] = field(default_factory=dict)
-    _dropped: dict[str, int] = field(default_factory=dict)
+    _dropped: dict[str, int] = field(default_factory=dict)  # let go by KEEP_PER_TEST within the last example
+    _earlier: dict[str, int] = field(default_factory=dict)  # sent by earlier examples of a generated test
     _lock: threading.Lock = field(default_factory=threading.Lock)
     listeners: list[Callable[[Recorded], None]] = field(default_factory=list)
 
@@ -102,20 +103,34 @@ class Recorder:
         """A test begins: its exchanges are kept under its node id."""
         self.current = nodeid
 
+    def begin_example(self) -> None:
+        """A generated test starts another example: what the earlier ones sent is let go (counted as dropped), so a
+        failing test's recording is its last example, the one Hypothesis replays to report the failure."""
+        with self._lock:
+            earlier = self._by_test.get(self.current, [])
+            self._earlier[self.current] = self._earlier.get(self.current, 0) + len(earlier)
+            self._dropped.pop(self.current, None)  # what the cap let go belonged to the earlier examples too
+            self._by_test[self.current] = []
+
     def exchanges_of(self, nodeid: str) -> list[Recorded]:
         """One test's exchanges in the order they were sent (the last KEEP_PER_TEST of them)."""
         with self._lock:
             return list(self._by_test.get(nodeid, []))
 
     def dropped(self, nodeid: str) -> int:
-        """How many early exchanges of a test were not kept."""
+        """How many early exchanges of a test's last example were not kept (over KEEP_PER_TEST)."""
         return self._dropped.get(nodeid, 0)
+
+    def earlier(self, nodeid: str) -> int:
+        """How many exchanges earlier examples of a generated test sent (not in its recording)."""
+        return self._earlier.get(nodeid, 0)
 
     def forget(self, nodeid: str) -> None:
         """A test passed: its exchanges are no longer needed."""
         with self._lock:
             self._by_test.pop(nodeid, None)
             self._dropped.pop(nodeid, None)
+            self._earlier.pop(nodeid, None)
 
 
 def _text(value: str | bytes | None) -> str | None:

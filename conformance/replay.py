@@ -226,6 +226,11 @@ def _replay(recording: Recording, failed: list[str], settings: Settings, client:
     print(say(f"conformance replay: {meta.get('test', 'a test')} (seed {seed}): {where}"))
     if meta.get("dropped"):
         print(f"  note: the recording lost the test's first {meta['dropped']} requests; what they created is unknown")
+    if isinstance(meta.get("earlier_examples_requests"), int) and meta["earlier_examples_requests"]:
+        print(
+            f"  the recording is the test's last generated example ({meta['earlier_examples_requests']} requests of "
+            "earlier examples are not in it)"
+        )
     base = urlsplit(str(meta.get("target", ""))).path.rstrip("/")
     rewriter = Rewriter(target, base, settings.token(), settings.token_in)
     with httpx.Client(timeout=settings.request_timeout, verify=settings.tls_verify, auth=settings.basic_auth) as http:

@@ -84,6 +84,7 @@ class RunRecord:
                 "target": self.redactor(self.settings.target or ""),
                 "token_in": self.settings.token_in,
                 "dropped": self.recorder.dropped(nodeid),
+                "earlier_examples_requests": self.recorder.earlier(nodeid),
                 "failures": [
                     {k: getattr(f, k) for k in ("rule", "title", "expected", "received", "operation")}
                     for r in failing

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hsettings
 
 from accounting_conformance.conformance.checks import CheckFunction
+from accounting_conformance.conformance.plugin import ConformancePlugin
 from accounting_conformance.conformance.settings import Settings
 
 pytestmark = pytest.mark.phase("links")
@@ -17,11 +18,18 @@ pytestmark = pytest.mark.phase("links")
 
 @pytest.mark.rules("SCHEMA-001", "SCHEMA-002", "WRITE-001", "WRITE-003", "MONEY-003", "STATUS-001", "FETCH-001")
 def test_linked_operations_conform_to_the_contract(
-    api_schema: schemathesis.BaseSchema, settings: Settings, our_checks: tuple[CheckFunction, ...]
+    api_schema: schemathesis.BaseSchema,
+    settings: Settings,
+    our_checks: tuple[CheckFunction, ...],
+    plugin: ConformancePlugin,
 ) -> None:
     base = api_schema.as_state_machine()
 
     class Links(base):  # type: ignore[valid-type,misc]
+        def __init__(self) -> None:
+            plugin.recorder.begin_example()  # the recording of a failure is its last example
+            super().__init__()
+
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
             super().validate_response(response, case, additional_checks=list(our_checks), **kwargs)
 

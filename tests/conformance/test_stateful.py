@@ -26,6 +26,7 @@ from accounting_conformance.conformance.failures import violation
 from accounting_conformance.conformance.fixtures import Fixtures
 from accounting_conformance.conformance.ledger import Ledger, Memo, Target
 from accounting_conformance.conformance.platforms import require
+from accounting_conformance.conformance.plugin import ConformancePlugin
 from accounting_conformance.conformance.settings import Settings
 from accounting_conformance.conformance.states import StateLog
 from accounting_conformance.strategies import allocations, documents, money
@@ -359,7 +360,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
 @pytest.mark.rules("STATE-001", "APPLY-001", "APPLY-002", "APPLY-003", "WRITE-001", "WRITE-002", "WRITE-003")
 def test_credit_workflows_match_the_model_ledger(
-    client: ApiClient, fixtures: Fixtures, tag: str, settings: Settings, states: StateLog
+    client: ApiClient, fixtures: Fixtures, tag: str, settings: Settings, states: StateLog, plugin: ConformancePlugin
 ) -> None:
     require(
         settings.platform,
@@ -372,7 +373,7 @@ def test_credit_workflows_match_the_model_ledger(
     )
     # a factory "can be a class or a function" (run_state_machine_as_test's docstring); its annotation says a class
     run_state_machine_as_test(
-        lambda: LedgerMachine(client, fixtures, tag, states),
+        lambda: plugin.recorder.begin_example() or LedgerMachine(client, fixtures, tag, states),
         settings=hsettings(  # type: ignore[arg-type]
             max_examples=settings.profile.stateful_examples,
             stateful_step_count=settings.profile.stateful_steps,

@@ -73,3 +73,15 @@ def test_exchanges_are_kept_per_test_and_let_go_when_it_passes() -> None:
     assert recorder.exchanges_of("t::b")[0].status == 404
     recorder.forget("t::a")
     assert recorder.exchanges_of("t::a") == []
+
+
+def test_a_new_example_lets_the_earlier_ones_go_but_counts_them() -> None:
+    recorder, coverage = _recorder()
+    recorder.start("t::machine")
+    _send(recorder, "POST", "/accounting/invoices", 200)
+    _send(recorder, "POST", "/accounting/invoices", 400)
+    recorder.begin_example()
+    _send(recorder, "GET", "/accounting/invoices/x", 404)
+    assert [e.status for e in recorder.exchanges_of("t::machine")] == [404] and recorder.earlier("t::machine") == 2
+    assert recorder.dropped("t::machine") == 0
+    assert coverage.asdict()["responses_seen"] == 3  # coverage counts every example
