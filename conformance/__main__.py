@@ -30,7 +30,8 @@ EPILOG = (
     "Every option may instead come from the environment variable in its brackets (command line > environment > "
     "--config file > default); keep secrets there. The last line says the exit code and the verdict. "
     "`conformance replay FILE --target URL` re-sends a recording of a failing test (reports/recordings/*.har) and "
-    "judges it again (conformance replay --help)."
+    "judges it again (conformance replay --help); `conformance matrix FILE` judges many targets at once and "
+    "`conformance merge DIR ...` merges report directories into one matrix (--help of each)."
 )
 
 
@@ -126,12 +127,21 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the command and the console script; the last line it prints is the exit code and the verdict.
-    `conformance replay FILE --target URL` re-sends a recording instead (conformance/replay.py)."""
+    `conformance replay FILE --target URL` re-sends a recording instead (conformance/replay.py); `conformance matrix`
+    and `conformance merge` judge and merge many targets (conformance/matrix.py, matrix_merge.py)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["replay"]:
         from accounting_conformance.conformance import replay
 
         return replay.main(arguments[1:])
+    if arguments[:1] == ["matrix"]:
+        from accounting_conformance.conformance import matrix
+
+        return matrix.main(arguments[1:])
+    if arguments[:1] == ["merge"]:
+        from accounting_conformance.conformance import matrix_merge
+
+        return matrix_merge.main(arguments[1:])
     options = parser().parse_args(arguments)
     if threading.current_thread() is not threading.main_thread():
         return _finish(*_judge(options))

@@ -48,6 +48,12 @@ class RunRecord:
     # ------------------------------------------------------------------ claims
     def set_aside(self, item: pytest.Item) -> None:
         """Skip a test of features the target does not claim ("not claimed"), or one that needs such a feature."""
+        features = {name for mark in item.iter_markers("features") for name in mark.args}
+        unknown = sorted(features - set(FEATURES))
+        if unknown:
+            raise pytest.UsageError(
+                f"{item.nodeid}: unknown feature(s) {', '.join(unknown)}; known: {', '.join(FEATURES)}"
+            )
         if not self.unclaimed:
             return
         rules = [r for mark in item.iter_markers("rules") for r in mark.args]
@@ -56,12 +62,6 @@ class RunRecord:
             theirs = sorted(name for name in self.unclaimed if set(FEATURES[name].rules) & set(rules))
             item.add_marker(pytest.mark.skip(reason=f"not claimed: the target does not offer {', '.join(theirs)}"))
             return
-        features = {name for mark in item.iter_markers("features") for name in mark.args}
-        unknown = sorted(features - set(FEATURES))
-        if unknown:
-            raise pytest.UsageError(
-                f"{item.nodeid}: unknown feature(s) {', '.join(unknown)}; known: {', '.join(FEATURES)}"
-            )
         operations = {op for mark in item.iter_markers("operations") for op in mark.args} & self.unclaimed_operations
         needed = sorted(features & self.unclaimed) + sorted(operations)
         if needed:
