@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install lint test validate spec-diff conformance serve bench-server bench-suite reliability selftest interop variations clean
+.PHONY: install lint test validate spec-diff conformance serve bench-server bench-suite bench-remote reliability selftest interop variations clean
 
 # The node tools (Prism for interop, Redocly and Spectral for validate and its tests) are the versions pinned in
 # package-lock.json, installed into node_modules/ by `npm ci` (never globally) on first use and after either file
@@ -95,6 +95,15 @@ SELFTEST_ARGS = $(if $(PROFILE),--profile '$(PROFILE)') $(if $(FAULTS),--faults 
 	$(if $(ROTATE),--rotate '$(ROTATE)') $(if $(CLEAN_RUNS),--clean-runs '$(CLEAN_RUNS)') $(if $(SEED),--seed '$(SEED)') \
 	$(if $(CLI_CLEAN_RUNS),--cli-clean-runs '$(CLI_CLEAN_RUNS)') $(if $(filter 1,$(ALL_FAILURES)),--all-failures) \
 	$(if $(filter 1,$(COMPARE_CLI)),--compare-cli) $(if $(VARIATIONS),--variations '$(VARIATIONS)')
+
+# make bench-remote [DELAYS=0,25,50] [PROFILES=quick,default] [SEED=n]: the suite against the reference server behind a
+# proxy adding DELAYS ms before each response (conformance/latency_proxy.py); the table, then requests and seconds per
+# phase, on stdout, and all of it with each test's figures in build/bench-remote.json. Exit 1 if a run did not exit 0.
+BENCH_REMOTE_ARGS = $(if $(DELAYS),--delays '$(DELAYS)') $(if $(PROFILES),--profiles '$(PROFILES)') \
+	$(if $(SEED),--seed '$(SEED)')
+
+bench-remote: $(STAMP)
+	$(PY) -m accounting_conformance.conformance.bench_remote $(BENCH_REMOTE_ARGS)
 
 selftest: $(STAMP)
 	$(PY) -m accounting_conformance.conformance.selftest $(SELFTEST_ARGS)
