@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from accounting_conformance.conformance.contract import resolve
 from accounting_conformance.conformance.rules import BY_ID
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -74,7 +75,8 @@ def not_claimed(test_rules: Iterable[str], unclaimed: Iterable[str]) -> bool:
     return bool(covered) and covered <= unclaimed_rules(unclaimed)
 
 
-def _operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+def operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every operation of a contract: (path, method, operation), in document order."""
     for path, item in spec.get("paths", {}).items():
         for method in HTTP_METHODS:
             operation = item.get(method) if isinstance(item, dict) else None
@@ -87,23 +89,16 @@ def feature_operations(spec: dict[str, Any], unclaimed: Iterable[str]) -> frozen
     features = [FEATURES[name] for name in unclaimed]
     return frozenset(
         operation.get("operationId", f"{method} {path}")
-        for path, method, operation in _operations(spec)
+        for path, method, operation in operations(spec)
         if any(method in f.methods or path.startswith(f.path_prefixes or ("\0",)) for f in features)
     )
 
 
-def _resolve(spec: dict[str, Any], node: Any) -> Any:
-    ref = node.get("$ref") if isinstance(node, dict) else None
-    if not isinstance(ref, str) or not ref.startswith("#/"):
-        return node
-    target: Any = spec
-    for part in ref[2:].split("/"):
-        target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else {}
-    return target
-
-
 def _dropped_parameter(spec: dict[str, Any], parameter: Any, features: list[Feature]) -> bool:
-    resolved = _resolve(spec, parameter)
+    try:
+        resolved = resolve(spec, parameter)
+    except (KeyError, ValueError, IndexError):
+        return False  # a reference the contract cannot resolve is make validate's to report
     if not isinstance(resolved, dict):
         return False
     return any(

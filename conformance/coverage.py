@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from accounting_conformance.conformance.claims import HTTP_METHODS
+from accounting_conformance.conformance.claims import operations
 from accounting_conformance.conformance.recorder import Recorded
 
 
@@ -37,24 +37,18 @@ def _pattern(path: str) -> re.Pattern[str]:
 def operations_of(spec: dict[str, Any]) -> list[Operation]:
     """The contract's operations in document order."""
     found = []
-    for path, item in spec.get("paths", {}).items():
-        if not isinstance(item, dict):
-            continue
-        for method in HTTP_METHODS:
-            operation = item.get(method)
-            if not isinstance(operation, dict):
-                continue
-            statuses = tuple(str(code) for code in operation.get("responses", {}) if str(code) != "default")
-            found.append(
-                Operation(
-                    operation.get("operationId", f"{method.upper()} {path}"),
-                    method.upper(),
-                    path,
-                    statuses,
-                    _pattern(path),
-                    "{" not in path,
-                )
+    for path, method, operation in operations(spec):
+        statuses = tuple(str(code) for code in operation.get("responses", {}) if str(code) != "default")
+        found.append(
+            Operation(
+                operation.get("operationId", f"{method.upper()} {path}"),
+                method.upper(),
+                path,
+                statuses,
+                _pattern(path),
+                "{" not in path,
             )
+        )
     return found
 
 

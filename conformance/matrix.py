@@ -31,6 +31,7 @@ from accounting_conformance.conformance.claims import FEATURES
 from accounting_conformance.conformance.commands import suite_command
 from accounting_conformance.conformance.matrix_merge import CANNOT_JUDGE, MatrixError
 from accounting_conformance.conformance.settings import ENV, SETTING, SettingsError, resolve
+from accounting_conformance.conformance.target_config import setting_text
 from accounting_conformance.reference_server.faults import Fault, UnknownFault
 
 PROG = "conformance matrix"
@@ -75,7 +76,7 @@ def _settings(table: Mapping[str, Any], where: str, base: Path) -> dict[str, str
         if key not in SETTING_KEYS:
             raise MatrixError(f"{where}: unknown key {key!r}; known: {', '.join(sorted({*SPECIAL, *SETTING_KEYS}))}")
         try:
-            text = _text(value)
+            text = setting_text(value)
         except TypeError:
             raise MatrixError(f"{where}, key {key}: must be text, a number, a boolean or a list of them") from None
         if key in INPUTS and not Path(text).is_absolute():
@@ -104,17 +105,6 @@ def _list(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise MatrixError(f'{where}: {key} must be a list of text, such as ["-k", "test_writes"]')
     return tuple(value)
-
-
-def _text(value: Any) -> str:
-    """A TOML value as the text of a setting (a list joined by commas); TypeError for anything else (a table)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ",".join(_text(item) for item in value)
-    if isinstance(value, (str, int, float)):
-        return str(value)
-    raise TypeError(type(value).__name__)
 
 
 def _config_keys(path: str | None) -> set[str]:

@@ -29,11 +29,12 @@ INPUTS = ("fixtures", "baseline")
 SECRET_VARIABLES = {"token_env": "access_token", "basic_auth_env": "basic_auth"}
 
 
-def _text(value: Any) -> str:
+def setting_text(value: Any) -> str:
+    """A TOML value as the text of a setting (a list joined by commas); TypeError for anything else (a table)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return ",".join(_text(item) for item in value)
+        return ",".join(setting_text(item) for item in value)
     if isinstance(value, (str, int, float)):
         return str(value)
     raise TypeError(type(value).__name__)
@@ -69,7 +70,7 @@ def load_config(path: Path, env: Mapping[str, str]) -> dict[str, tuple[str, str]
             raise SettingsError(f"CONFIG {path}: {key} may not be set in the file{hint}")
         elif key in SETTING:
             try:
-                text = _text(value)
+                text = setting_text(value)
             except TypeError:
                 raise SettingsError(f"CONFIG {path}: {key} must be text, a number or a boolean") from None
             if key in INPUTS and not Path(text).is_absolute():
