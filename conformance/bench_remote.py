@@ -20,7 +20,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,12 +32,46 @@ from accounting_conformance.conformance.commands import suite_command
 from accounting_conformance.conformance.embedded import EmbeddedServer
 from accounting_conformance.conformance.latency_proxy import LatencyProxy
 from accounting_conformance.conformance.plugin import PHASES
+from accounting_conformance.conformance.recorder import Recorder
 from accounting_conformance.conformance.settings import DEFAULT_FIXTURES, DEFAULT_TOKEN, ENV, PROFILES, REPO
 
 TIMELINE = "BENCH_REMOTE_TIMELINE"  # the file the plugin appends each test's span to, in the suite's process
 OUTSIDE = "(outside tests)"  # start-up, collection, the preflight request, the reports
 NO_PHASE = "(no phase)"
 PLUGIN = "accounting_conformance.conformance.bench_remote"  # this module (as a script its __name__ is __main__)
+
+
+_SENT: dict[str, list[float]] = {}  # (in the suite's process) test -> [requests, first, last] from the recorder
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """(As the suite's plugin) count each test's requests as the suite's recorder attributes them: the generated
+    phases run side by side, so the time a request arrives does not say whose it is."""
+    from accounting_conformance.conformance.plugin import ConformancePlugin
+
+    for plugin in session.config.pluginmanager.get_plugins():
+        if isinstance(plugin, ConformancePlugin):
+            plugin.recorder.listeners.append(_counter(plugin.recorder))
+
+
+def _counter(recorder: Recorder) -> Callable[[object], None]:
+    def count(entry: object) -> None:
+        now = time.time()
+        sent = _SENT.setdefault(recorder.current, [0, now, now])
+        sent[0], sent[2] = sent[0] + 1, now
+
+    return count
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """(As the suite's plugin) one JSON line per test that sent: its requests, the first and the last."""
+    path = os.environ.get(TIMELINE)
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            for test, (requests, first, last) in _SENT.items():
+                out.write(json.dumps({"sent": test, "requests": int(requests), "first": first, "last": last}) + "\n")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -74,9 +108,15 @@ class Row:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def attribute(row: Row, spans: list[dict[str, Any]], arrivals: Sequence[tuple[float, str]]) -> list[str]:
-    """Count each request under the test whose span holds its arrival, then sum the tests by phase; the test of
-    each request, in their order."""
+def attribute(
+    row: Row, spans: list[dict[str, Any]], arrivals: Sequence[tuple[float, str]], sent: Sequence[dict[str, Any]] = ()
+) -> list[str]:
+    """Count each test's requests, then sum the tests by phase; the test of each request, in their order. With the
+    suite's own counts (`sent`: each test's requests, first and last, from its recorder) those are the tests' and a
+    phase's seconds are from its first request to its last (phases side by side overlap); without them, each
+    request is the test's whose span holds its arrival."""
+    if sent:
+        return _attribute_sent(row, spans, sent, len(arrivals))
     spans = sorted(spans, key=lambda span: float(span["start"]))
     starts = [float(span["start"]) for span in spans]
     counts, outside, owners = [0] * len(spans), 0, []
@@ -103,6 +143,34 @@ def attribute(row: Row, spans: list[dict[str, Any]], arrivals: Sequence[tuple[fl
     return owners
 
 
+def _attribute_sent(row: Row, spans: list[dict[str, Any]], sent: Sequence[dict[str, Any]], total: int) -> list[str]:
+    phase_of = {span["test"]: span["phase"] or NO_PHASE for span in spans}
+    by_test = {entry["sent"]: entry for entry in sent}
+    row.tests = [
+        {
+            "test": s["test"],
+            "phase": phase_of[s["test"]],
+            "requests": int(by_test.get(s["test"], {}).get("requests", 0)),
+            "seconds": round(s["end"] - s["start"], 4),
+        }
+        for s in sorted(spans, key=lambda span: float(span["start"]))
+    ]
+    busy: dict[str, list[float]] = {}
+    for test in row.tests:
+        phase = row.phases.setdefault(test["phase"], {"tests": 0, "requests": 0, "seconds": 0.0})
+        phase["tests"] += 1
+        phase["requests"] += test["requests"]
+        if test["test"] in by_test:
+            first, last = float(by_test[test["test"]]["first"]), float(by_test[test["test"]]["last"])
+            window = busy.setdefault(test["phase"], [first, last])
+            window[0], window[1] = min(window[0], first), max(window[1], last)
+    for name, (first, last) in busy.items():
+        row.phases[name]["seconds"] = round(last - first, 4)
+    attributed = sum(test["requests"] for test in row.tests)
+    row.phases[OUTSIDE] = {"tests": 0, "requests": max(0, total - attributed), "seconds": 0.0}
+    return ["(by the suite's recorder)"] * total
+
+
 def run_one(profile: str, delay_ms: int, seed: int, timeout: float, work: Path) -> Row:
     """The suite with `profile` against a fresh reference server behind the proxy adding `delay_ms`."""
     row, timeline = Row(profile, delay_ms), work / "timeline.jsonl"
@@ -127,8 +195,11 @@ def run_one(profile: str, delay_ms: int, seed: int, timeout: float, work: Path) 
     elif row.exit_code != 0:  # the suite's last line says why
         log = (work / "suite.log").read_text(errors="replace").strip().splitlines() or [f"exit {row.exit_code}"]
         row.note = log[-1][:120]
-    lines = timeline.read_text(encoding="utf-8").splitlines() if timeline.is_file() else []
-    owners = attribute(row, [json.loads(line) for line in lines], proxy.arrivals)
+    lines = (
+        [json.loads(line) for line in timeline.read_text(encoding="utf-8").splitlines()] if timeline.is_file() else []
+    )
+    spans, sent = [e for e in lines if "test" in e], [e for e in lines if "sent" in e]
+    owners = attribute(row, spans, proxy.arrivals, sent)
     with (work / "requests.jsonl").open("w", encoding="utf-8") as out:  # for a closer look (--keep)
         for (at, request), test in zip(proxy.arrivals, owners, strict=True):
             out.write(json.dumps({"at": at, "request": request, "test": test}) + "\n")

@@ -15,6 +15,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from accounting_conformance.conformance.pacing import Pacer
 from accounting_conformance.conformance.redact import Redactor, curl
 from accounting_conformance.conformance.settings import Settings
 
@@ -65,15 +66,17 @@ class ResponseCheck(Protocol):
 class ApiClient:
     """Talks to the target on behalf of the suite's own tests."""
 
-    def __init__(self, settings: Settings, contract: ResponseCheck | None = None) -> None:
+    def __init__(
+        self, settings: Settings, contract: ResponseCheck | None = None, *, pacer: Pacer | None = None
+    ) -> None:
         assert settings.target, "the target must be resolved before a client is made"
         self.settings = settings
         self.base = settings.target
         self.redactor = Redactor(settings.secrets(), settings.basic_auth)
         #: what `expect.status_is` holds every accepted response to (None: the status alone is judged)
         self.contract = contract
-        self._min_interval = 1.0 / settings.rate_limit if settings.rate_limit else 0.0
-        self._last = 0.0
+        #: RATE_LIMIT and the target's 429s, shared with whatever else sends for the run (one of its own if none)
+        self.pacer = pacer or Pacer(settings.rate_limit)
         self._http = httpx.Client(
             timeout=settings.request_timeout,
             verify=settings.tls_verify,
@@ -154,7 +157,7 @@ class ApiClient:
             sent["Content-Type"] = "application/json"
         exchange = Exchange(method.upper(), url, sent, text)
         for _ in range(3):
-            self._pace()
+            self.pacer.wait()
             started = time.monotonic()
             try:
                 self._send(exchange)
@@ -167,18 +170,11 @@ class ApiClient:
             exchange.elapsed = time.monotonic() - started
             if exchange.status != 429:
                 break
-            time.sleep(retry_after_seconds(exchange.headers.get("retry-after")))
+            self.pacer.pause(retry_after_seconds(exchange.headers.get("retry-after")))
         return exchange
 
     def _send(self, exchange: Exchange) -> None:
         stream_into(self._http, exchange)
-
-    def _pace(self) -> None:
-        if self._min_interval:
-            wait = self._last + self._min_interval - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-        self._last = time.monotonic()
 
 
 def stream_into(http: httpx.Client, exchange: Exchange) -> None:

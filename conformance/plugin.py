@@ -11,6 +11,7 @@ import pytest
 from accounting_conformance.conformance import report
 from accounting_conformance.conformance.fixtures import FixturesError
 from accounting_conformance.conformance.outcomes import TestRecord, classify, suite_bugs
+from accounting_conformance.conformance.pacing import Pacer
 from accounting_conformance.conformance.redact import Redactor
 from accounting_conformance.conformance.run_record import RunRecord
 from accounting_conformance.conformance.settings import Settings, SettingsError
@@ -79,6 +80,7 @@ class ConformancePlugin:
         self.states = StateLog()  # the document states the run drove the target through
         self.run = RunRecord(settings, self.redactor)  # coverage, claims, recordings, the baseline, the conclusion
         self.recorder = self.run.recorder
+        self.pacer = Pacer(settings.rate_limit)  # every request of the run, from every thread, keeps to its pace
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Time the run from here: each record says when it ended (`elapsed`)."""

@@ -1,14 +1,16 @@
 """Every exchange of a run, as sent and received: for the coverage matrix and for the recordings of failing tests.
 
 Both ways the suite talks to a target report here: its own client (`ApiClient`) and schemathesis' transport. The
-plugin says which test is running; exchanges are kept per test until the test's outcome is known, then the coverage
-counts them and a failing test's are written out (redacted then, never here).
+plugin says which test is running; a test that runs in a thread of its own (conformance/streams.py) says so for that
+thread (`attribute`). Exchanges are kept per test until the test's outcome is known, then the coverage counts them and
+a failing test's are written out (redacted then, never here).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -46,12 +48,28 @@ class Recorder:
 
     base: str
     match: Callable[[str, str], str | None]
-    current: str = ""  # the node id of the running test ("" between tests)
+    main: str = ""  # the node id of the test pytest is running ("" between tests)
     _by_test: dict[str, list[Recorded]] = field(default_factory=dict)
     _dropped: dict[str, int] = field(default_factory=dict)  # let go by KEEP_PER_TEST within the last example
     _earlier: dict[str, int] = field(default_factory=dict)  # sent by earlier examples of a generated test
     _lock: threading.Lock = field(default_factory=threading.Lock)
     listeners: list[Callable[[Recorded], None]] = field(default_factory=list)
+    _threads: threading.local = field(default_factory=threading.local)  # a stream's thread: the test it runs
+
+    @property
+    def current(self) -> str:
+        """The test the calling thread sends for: its stream's, else the one pytest is running."""
+        return getattr(self._threads, "nodeid", None) or self.main
+
+    @contextmanager
+    def attribute(self, nodeid: str) -> Iterator[None]:
+        """Within this block, what the calling thread sends is `nodeid`'s (a test run in a thread of its own)."""
+        before = getattr(self._threads, "nodeid", None)
+        self._threads.nodeid = nodeid
+        try:
+            yield
+        finally:
+            self._threads.nodeid = before
 
     def operation_of(self, method: str, url: str) -> str | None:
         """The contract operation a request went to, or None for a path the contract does not have."""
@@ -89,28 +107,30 @@ class Recorder:
             operation_id=self.operation_of(method, url),
             error=error,
         )
-        with self._lock:
-            kept = self._by_test.setdefault(self.current, [])
+        owner = self.current
+        with self._lock:  # threads record side by side: the listeners (the coverage's counts) are called one at a time
+            kept = self._by_test.setdefault(owner, [])
             kept.append(entry)
             if len(kept) > KEEP_PER_TEST:
                 del kept[0]
-                self._dropped[self.current] = self._dropped.get(self.current, 0) + 1
-        for listener in self.listeners:
-            listener(entry)
+                self._dropped[owner] = self._dropped.get(owner, 0) + 1
+            for listener in self.listeners:
+                listener(entry)
         return entry
 
     def start(self, nodeid: str) -> None:
-        """A test begins: its exchanges are kept under its node id."""
-        self.current = nodeid
+        """pytest begins a test: its exchanges (those of threads not attributed to another) are kept under its id."""
+        self.main = nodeid
 
     def begin_example(self) -> None:
         """A generated test starts another example: what the earlier ones sent is let go (counted as dropped), so a
         failing test's recording is its last example, the one Hypothesis replays to report the failure."""
+        owner = self.current
         with self._lock:
-            earlier = self._by_test.get(self.current, [])
-            self._earlier[self.current] = self._earlier.get(self.current, 0) + len(earlier)
-            self._dropped.pop(self.current, None)  # what the cap let go belonged to the earlier examples too
-            self._by_test[self.current] = []
+            earlier = self._by_test.get(owner, [])
+            self._earlier[owner] = self._earlier.get(owner, 0) + len(earlier)
+            self._dropped.pop(owner, None)  # what the cap let go belonged to the earlier examples too
+            self._by_test[owner] = []
 
     def exchanges_of(self, nodeid: str) -> list[Recorded]:
         """One test's exchanges in the order they were sent (the last KEEP_PER_TEST of them)."""

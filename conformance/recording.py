@@ -14,6 +14,7 @@ import schemathesis
 from schemathesis.core.transport import Response
 
 from accounting_conformance.conformance.client import ApiClient, Exchange, ResponseCheck
+from accounting_conformance.conformance.pacing import Pacer
 from accounting_conformance.conformance.recorder import Recorder, now
 from accounting_conformance.conformance.settings import Settings
 
@@ -21,8 +22,15 @@ from accounting_conformance.conformance.settings import Settings
 class RecordingClient(ApiClient):
     """The suite's client, each exchange of which goes to the recorder."""
 
-    def __init__(self, settings: Settings, recorder: Recorder, contract: ResponseCheck | None = None) -> None:
-        super().__init__(settings, contract)
+    def __init__(
+        self,
+        settings: Settings,
+        recorder: Recorder,
+        contract: ResponseCheck | None = None,
+        *,
+        pacer: Pacer | None = None,
+    ) -> None:
+        super().__init__(settings, contract, pacer=pacer)
         self.recorder = recorder
 
     def request(self, method: str, path: str, **kwargs: Any) -> Exchange:

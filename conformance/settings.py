@@ -150,6 +150,12 @@ def _positive_number(text: str) -> float:
     return number
 
 
+def _positive_whole(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return int(text)
+
+
 def _bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -319,6 +325,13 @@ class Settings:
         metavar="PER_SECOND",
         default_text="no limit",
         help="at most this many requests per second",
+    )
+    concurrency: int = setting(
+        8,
+        parse=_positive_whole,
+        metavar="N",
+        help="at most this many requests in flight at once: the generated phases (model, links, fuzz) run side by "
+        "side and the fuzzer's operations too; 1 sends one request at a time",
     )
     tls_verify: bool = setting(
         True, parse=_bool, metavar="true|false", help="verify the target's TLS certificate (false to opt out)"

@@ -5,7 +5,9 @@ The contract documents `429 TooManyRequests` with `Retry-After` on every operati
 send it again. schemathesis retries only dropped connections, so a 429 that lands on one of its probes (the
 request sent without credentials by `ignored_auth`, say) would be judged as that probe's answer. Every
 request schemathesis sends for a case or a probe goes through `schema.transport`; this module puts a thin
-wrapper there, which re-sends after a 429 and delegates everything else (serialisers included) unchanged.
+wrapper there, which waits for the run's pacer before each send (RATE_LIMIT, and a 429's Retry-After holds every
+sender of the run: conformance/pacing.py), re-sends after a 429 and delegates everything else (serialisers included)
+unchanged.
 
 The same wrapper carries the run's token as the suite's own client does (conformance/tokens.py). schemathesis puts
 the token its configuration names in the `access_token` query parameter; at send time (a requests auth hook on the
@@ -17,7 +19,6 @@ token fetches a new one (ACCESS_TOKEN_COMMAND) and sends the request once more.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
@@ -27,6 +28,7 @@ from requests.auth import AuthBase, HTTPBasicAuth
 from schemathesis.core.transport import Response
 
 from accounting_conformance.conformance.client import retry_after_seconds
+from accounting_conformance.conformance.pacing import Pacer
 from accounting_conformance.conformance.tokens import QUERY_PARAMETER, TokenSource, source_for
 
 #: Sends of one request at most (the first and two re-sends), as the suite's own client.
@@ -78,9 +80,10 @@ class RetryAfterTransport:
     """Delegates to schemathesis' transport; re-sends a request answered 429, after its Retry-After; carries the
     run's token (`tokens`) where TOKEN_IN says and sends a request answered 401 once more with a fresh one."""
 
-    def __init__(self, inner: Any, tokens: TokenSource | None = None) -> None:
+    def __init__(self, inner: Any, tokens: TokenSource | None = None, pacer: Pacer | None = None) -> None:
         self._inner = inner
         self._tokens = tokens
+        self._pacer = pacer or Pacer()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -106,12 +109,15 @@ class RetryAfterTransport:
         return response
 
     def _send(self, case: schemathesis.Case[Any], kwargs: dict[str, Any]) -> Response:
-        """Send the case; while the answer is 429 and attempts remain, wait as asked and send it again."""
+        """Send the case in its turn (the run's pacer); while the answer is 429 and attempts remain, every sender waits
+        as asked and the case is sent again."""
         for _ in range(ATTEMPTS - 1):
+            self._pacer.wait()
             response: Response = self._inner.send(case, **kwargs)
             if response.status_code != 429:
                 return response
-            time.sleep(retry_after_seconds(_header(response, "retry-after")))
+            self._pacer.pause(retry_after_seconds(_header(response, "retry-after")))
+        self._pacer.wait()
         last: Response = self._inner.send(case, **kwargs)
         return last
 
@@ -136,10 +142,11 @@ def run_tokens(schema: schemathesis.BaseSchema) -> TokenSource | None:
     return None
 
 
-def honour_retry_after(schema: schemathesis.BaseSchema) -> schemathesis.BaseSchema:
-    """The same schema object, whose transport now honours 429 + Retry-After and carries the run's token as
-    TOKEN_IN says (its class gains that one property)."""
-    wrapped = RetryAfterTransport(schema.transport, run_tokens(schema))
+def honour_retry_after(schema: schemathesis.BaseSchema, pacer: Pacer | None = None) -> schemathesis.BaseSchema:
+    """The same schema object, whose transport now keeps to the run's pace (RATE_LIMIT, and a 429's Retry-After for
+    every sender), re-sends after a 429 and carries the run's token as TOKEN_IN says (its class gains that one
+    property)."""
+    wrapped = RetryAfterTransport(schema.transport, run_tokens(schema), pacer)
     schema.__class__ = type(
         f"RetryAfter{type(schema).__name__}",
         (type(schema),),

@@ -21,6 +21,7 @@ from accounting_conformance.conformance.resources import contract_path, schemath
 from accounting_conformance.conformance.responses import ResponseContract
 from accounting_conformance.conformance.settings import Settings
 from accounting_conformance.conformance.states import StateLog
+from accounting_conformance.conformance.streams import Streams
 from accounting_conformance.conformance.transport import honour_retry_after
 
 if TYPE_CHECKING:
@@ -71,9 +72,20 @@ def states(plugin: ConformancePlugin) -> StateLog:
 
 
 @pytest.fixture(scope="session")
+def streams(request: pytest.FixtureRequest, settings: Settings, plugin: ConformancePlugin) -> Iterator[Streams]:
+    """The generated phases' threads: set up by the first of them, it starts all of them (conformance/streams.py)."""
+    runner = Streams(settings.concurrency, plugin.recorder, plugin.pacer)
+    try:
+        runner.begin(request)
+        yield runner
+    finally:
+        runner.close()
+
+
+@pytest.fixture(scope="session")
 def client(settings: Settings, plugin: ConformancePlugin, api_schema: schemathesis.BaseSchema) -> Iterator[ApiClient]:
     """A client for the suite's own requests; every response a test accepts is held to the contract."""
-    api = RecordingClient(settings, plugin.recorder, ResponseContract(api_schema))
+    api = RecordingClient(settings, plugin.recorder, ResponseContract(api_schema), pacer=plugin.pacer)
     yield api
     api.close()
 
@@ -114,7 +126,6 @@ def api_schema(settings: Settings, tag: str, plugin: ConformancePlugin) -> Itera
         request_timeout=settings.request_timeout,
         tls_verify=settings.tls_verify,
         basic_auth=settings.basic_auth,
-        rate_limit=f"{settings.rate_limit:g}/s" if settings.rate_limit else None,
         max_redirects=0,
     )
     project.generation.update(max_examples=settings.profile.max_examples)
@@ -124,7 +135,9 @@ def api_schema(settings: Settings, tag: str, plugin: ConformancePlugin) -> Itera
             loaded = schemathesis.openapi.from_dict(without_unclaimed(load_spec(), settings.unclaimed), config=config)
         else:
             loaded = schemathesis.openapi.from_path(SPEC, config=config)
-        yield record_schema(honour_retry_after(loaded), plugin.recorder)
+        # RATE_LIMIT is kept by the run's one pacer (conformance/pacing.py), not by schemathesis' own limiter, so that
+        # the suite's client, schemathesis and every thread of them keep to it together.
+        yield record_schema(honour_retry_after(loaded, plugin.pacer), plugin.recorder)
     finally:
         schemathesis.hooks.unregister(hook)
 

@@ -8,11 +8,10 @@ import pytest
 import schemathesis
 
 from accounting_conformance.conformance.checks import CheckFunction
+from accounting_conformance.conformance.fuzz_stream import fuzzed
 from accounting_conformance.conformance.platforms import require
 
 pytestmark = pytest.mark.phase("fuzz")
-
-schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @pytest.mark.rules(
@@ -37,7 +36,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     "CUR-001",
     "FETCH-001",
 )
-@schema.parametrize()
+@fuzzed("api_schema")  # schemathesis.pytest.from_fixture("api_schema").parametrize(), the operations side by side
 def test_operation_conforms_to_the_contract(
     case: schemathesis.Case[Any], settings, our_checks: tuple[CheckFunction, ...]
 ) -> None:  # type: ignore[no-untyped-def]

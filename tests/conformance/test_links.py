@@ -12,11 +12,13 @@ from hypothesis import settings as hsettings
 from accounting_conformance.conformance.checks import CheckFunction
 from accounting_conformance.conformance.plugin import ConformancePlugin
 from accounting_conformance.conformance.settings import Settings
+from accounting_conformance.conformance.streams import stream
 
 pytestmark = pytest.mark.phase("links")
 
 
 @pytest.mark.rules("SCHEMA-001", "SCHEMA-002", "WRITE-001", "WRITE-003", "MONEY-003", "STATUS-001", "FETCH-001")
+@stream  # beside the model and the fuzzer (conformance/streams.py)
 def test_linked_operations_conform_to_the_contract(
     api_schema: schemathesis.BaseSchema,
     settings: Settings,

@@ -29,6 +29,7 @@ from accounting_conformance.conformance.platforms import require
 from accounting_conformance.conformance.plugin import ConformancePlugin
 from accounting_conformance.conformance.settings import Settings
 from accounting_conformance.conformance.states import StateLog
+from accounting_conformance.conformance.streams import stream
 from accounting_conformance.strategies import allocations, documents, money
 
 from . import builders
@@ -359,6 +360,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.rules("STATE-001", "APPLY-001", "APPLY-002", "APPLY-003", "WRITE-001", "WRITE-002", "WRITE-003")
+@stream  # beside the links machine and the fuzzer (conformance/streams.py)
 def test_credit_workflows_match_the_model_ledger(
     client: ApiClient, fixtures: Fixtures, tag: str, settings: Settings, states: StateLog, plugin: ConformancePlugin
 ) -> None:

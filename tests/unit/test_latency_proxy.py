@@ -292,6 +292,26 @@ def test_each_request_counts_for_the_test_whose_span_holds_it_and_the_rest_for_n
     }
 
 
+def test_with_the_suites_own_counts_tests_overlap_and_a_phases_seconds_run_from_its_first_request_to_its_last() -> None:
+    row = bench_remote.Row("default", 50, requests=10, seconds=20.0)
+    spans = [
+        {"test": "m.py::t", "phase": "model", "start": 5.0, "end": 9.0},  # pytest waited 4 s for it
+        {"test": "f.py::t", "phase": "fuzz", "start": 9.0, "end": 9.5},  # and hardly at all for the fuzzer
+    ]
+    sent = [
+        {"sent": "m.py::t", "requests": 3, "first": 5.0, "last": 9.0},
+        {"sent": "f.py::t", "requests": 6, "first": 5.1, "last": 9.4},  # side by side with the model
+    ]
+    owners = bench_remote.attribute(row, spans, [(float(i), "GET /") for i in range(10)], sent)
+    assert len(owners) == 10
+    assert row.phases == {
+        "model": {"tests": 1, "requests": 3, "seconds": 4.0},
+        "fuzz": {"tests": 1, "requests": 6, "seconds": 4.3},
+        bench_remote.OUTSIDE: {"tests": 0, "requests": 1, "seconds": 0.0},
+    }
+    assert [t["requests"] for t in row.tests] == [3, 6]
+
+
 def test_the_table_gives_the_ratio_to_the_profiles_0_ms_run_and_shows_a_run_that_did_not_exit_0() -> None:
     rows = [
         bench_remote.Row("quick", 0, requests=100, seconds=10.0, exit_code=0),

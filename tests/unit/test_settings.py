@@ -102,6 +102,7 @@ SAMPLES: dict[str, str] = {
     "platform": "netsuite",
     "request_timeout": "2.5",
     "rate_limit": "3",
+    "concurrency": "4",
     "tls_verify": "false",
     "basic_auth": "sample-id:sample-secret",
     "token_in": "bearer",
