@@ -96,11 +96,12 @@ SELFTEST_ARGS = $(if $(PROFILE),--profile '$(PROFILE)') $(if $(FAULTS),--faults 
 	$(if $(CLI_CLEAN_RUNS),--cli-clean-runs '$(CLI_CLEAN_RUNS)') $(if $(filter 1,$(ALL_FAILURES)),--all-failures) \
 	$(if $(filter 1,$(COMPARE_CLI)),--compare-cli) $(if $(VARIATIONS),--variations '$(VARIATIONS)')
 
-# make bench-remote [DELAYS=0,25,50] [PROFILES=quick,default] [SEED=n]: the suite against the reference server behind a
-# proxy adding DELAYS ms before each response (conformance/latency_proxy.py); the table, then requests and seconds per
-# phase, on stdout, and all of it with each test's figures in build/bench-remote.json. Exit 1 if a run did not exit 0.
+# make bench-remote [DELAYS=0,25,50] [PROFILES=quick,default] [WIDTHS=8] [SEED=n]: the suite against the reference server
+# behind a proxy adding DELAYS ms before each response (conformance/latency_proxy.py), at each CONCURRENCY of WIDTHS
+# (WIDTHS=1,8: one request at a time beside the streams); the table, then requests and seconds per phase, on stdout,
+# and all of it with each test's figures in build/bench-remote.json. Exit 1 if a run did not exit 0.
 BENCH_REMOTE_ARGS = $(if $(DELAYS),--delays '$(DELAYS)') $(if $(PROFILES),--profiles '$(PROFILES)') \
-	$(if $(SEED),--seed '$(SEED)')
+	$(if $(WIDTHS),--concurrency '$(WIDTHS)') $(if $(SEED),--seed '$(SEED)')
 
 bench-remote: $(STAMP)
 	$(PY) -m accounting_conformance.conformance.bench_remote $(BENCH_REMOTE_ARGS)

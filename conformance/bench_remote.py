@@ -33,7 +33,7 @@ from accounting_conformance.conformance.embedded import EmbeddedServer
 from accounting_conformance.conformance.latency_proxy import LatencyProxy
 from accounting_conformance.conformance.plugin import PHASES
 from accounting_conformance.conformance.recorder import Recorder
-from accounting_conformance.conformance.settings import DEFAULT_FIXTURES, DEFAULT_TOKEN, ENV, PROFILES, REPO
+from accounting_conformance.conformance.settings import DEFAULT_FIXTURES, DEFAULT_TOKEN, ENV, PROFILES, REPO, Settings
 
 TIMELINE = "BENCH_REMOTE_TIMELINE"  # the file the plugin appends each test's span to, in the suite's process
 OUTSIDE = "(outside tests)"  # start-up, collection, the preflight request, the reports
@@ -90,10 +90,11 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 @dataclass
 class Row:
-    """One run: a profile at one added delay, and where its requests and seconds went."""
+    """One run: a profile at one added delay and CONCURRENCY, and where its requests and seconds went."""
 
     profile: str
     delay_ms: int
+    concurrency: int = Settings.concurrency
     requests: int = 0
     seconds: float = 0.0
     exit_code: int | None = None  # None: timed out, or the server or the proxy did not start
@@ -171,9 +172,9 @@ def _attribute_sent(row: Row, spans: list[dict[str, Any]], sent: Sequence[dict[s
     return ["(by the suite's recorder)"] * total
 
 
-def run_one(profile: str, delay_ms: int, seed: int, timeout: float, work: Path) -> Row:
-    """The suite with `profile` against a fresh reference server behind the proxy adding `delay_ms`."""
-    row, timeline = Row(profile, delay_ms), work / "timeline.jsonl"
+def run_one(profile: str, delay_ms: int, seed: int, timeout: float, work: Path, concurrency: int) -> Row:
+    """The suite with `profile` and CONCURRENCY against a fresh reference server behind the proxy adding `delay_ms`."""
+    row, timeline = Row(profile, delay_ms, concurrency), work / "timeline.jsonl"
     work.mkdir(parents=True, exist_ok=True)
     plugins = ",".join(filter(None, [os.environ.get("PYTEST_PLUGINS"), PLUGIN]))
     try:
@@ -181,7 +182,7 @@ def run_one(profile: str, delay_ms: int, seed: int, timeout: float, work: Path) 
             proxy = LatencyProxy(server.url, delay_ms)
             with proxy as url:
                 env = {ENV["target"]: url, ENV["access_token"]: DEFAULT_TOKEN, ENV["fixtures"]: str(DEFAULT_FIXTURES)}
-                env |= {"PYTEST_PLUGINS": plugins, TIMELINE: str(timeline)}
+                env |= {"PYTEST_PLUGINS": plugins, TIMELINE: str(timeline), ENV["concurrency"]: str(concurrency)}
                 command = suite_command(profile=profile, seed=seed, report_dir=work / "report")
                 row.exit_code, row.seconds = selftest_runs.run_process(
                     command, work, work / "suite.log", timeout, selftest_runs.clean_env(env)
@@ -207,28 +208,36 @@ def run_one(profile: str, delay_ms: int, seed: int, timeout: float, work: Path) 
 
 
 def ratio(row: Row, rows: Sequence[Row]) -> float | None:
-    """The row's wall time over its profile's at 0 ms (None without a 0 ms run that exited 0)."""
-    base = [r for r in rows if r.profile == row.profile and r.delay_ms == 0 and r.exit_code == 0 and r.seconds]
+    """The row's wall time over its profile's at 0 ms and the same CONCURRENCY (None without such a run that
+    exited 0)."""
+    base = [
+        r
+        for r in rows
+        if (r.profile, r.concurrency) == (row.profile, row.concurrency) and r.delay_ms == 0 and r.exit_code == 0
+    ]
+    base = [r for r in base if r.seconds]
     return row.seconds / base[0].seconds if base else None
 
 
 def table(rows: Sequence[Row]) -> list[str]:
     """The benchmark table: one line per run."""
-    lines = [f"{'profile':<9} {'delay ms':>8} {'requests':>8} {'wall s':>8} {'req/s':>7} {'ratio':>6}  exit"]
+    lines = [
+        f"{'profile':<9} {'conc':>4} {'delay ms':>8} {'requests':>8} {'wall s':>8} {'req/s':>7} {'ratio':>6}  exit"
+    ]
     for row in rows:
         share = ratio(row, rows)
         code = "-" if row.exit_code is None else str(row.exit_code)
         lines.append(
-            f"{row.profile:<9} {row.delay_ms:>8} {row.requests:>8} {row.seconds:>8.1f} {row.rate:>7.1f} "
+            f"{row.profile:<9} {row.concurrency:>4} {row.delay_ms:>8} {row.requests:>8} {row.seconds:>8.1f} {row.rate:>7.1f} "
             f"{'-' if share is None else f'{share:.2f}':>6}  {code}{'  ' + row.note if row.note else ''}"
         )
     return lines
 
 
-def phase_table(profile: str, rows: Sequence[Row]) -> list[str]:
-    """Requests and seconds of each phase of one profile at each delay, in the order the phases run."""
-    runs = [row for row in rows if row.profile == profile]
-    head = f"{profile + ': phase':<24} {'tests':>5}" + "".join(
+def phase_table(profile: str, concurrency: int, rows: Sequence[Row]) -> list[str]:
+    """Requests and seconds of each phase of one profile and CONCURRENCY at each delay, in the order the phases run."""
+    runs = [row for row in rows if (row.profile, row.concurrency) == (profile, concurrency)]
+    head = f"{f'{profile} x{concurrency}: phase':<24} {'tests':>5}" + "".join(
         f" {f'req@{r.delay_ms}':>8} {f's@{r.delay_ms}':>7}" for r in runs
     )
     lines = [head]
@@ -251,6 +260,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="conformance.bench_remote", description=__doc__)
     parser.add_argument("--delays", default="0,25,50", help="milliseconds added before each response (default 0,25,50)")
     parser.add_argument("--profiles", default="quick,default", help="comma-separated profiles (default quick,default)")
+    parser.add_argument(
+        "--concurrency",
+        default=str(Settings.concurrency),
+        help=f"comma-separated CONCURRENCY values, each a set of runs (default {Settings.concurrency}; 1 sends one request "
+        "at a time, as the suite did before its streams)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of every run (default 1)")
     parser.add_argument("--json", type=Path, default=REPO / "build" / "bench-remote.json", help="where the JSON goes")
     parser.add_argument("--keep", type=Path, help="keep each run's folder (report, log, timeline) under this one")
@@ -265,6 +280,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--delays must be whole milliseconds separated by commas, got {options.delays!r}")
     if not delays or min(delays) < 0:
         parser.error("--delays must name at least one delay, none below 0")
+    try:
+        widths = list(dict.fromkeys(int(text) for text in options.concurrency.split(",") if text.strip()))
+    except ValueError:
+        parser.error(f"--concurrency must be whole numbers separated by commas, got {options.concurrency!r}")
+    if not widths or min(widths) < 1:
+        parser.error("--concurrency must name at least one value, none below 1")
     root = options.keep or Path(tempfile.mkdtemp(prefix="bench-remote-"))
     print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; seed {options.seed}", flush=True)
     rows: list[Row] = []
@@ -273,9 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for profile in profiles:
             timeout = options.timeout or 20 * PROFILES[profile].budget_seconds + 300
-            for delay in delays:
-                rows.append(run_one(profile, delay, options.seed, timeout, root / f"{profile}-{delay}ms"))
-                print(table(rows)[-1], flush=True)
+            for width in widths:
+                for delay in delays:
+                    work = root / f"{profile}-x{width}-{delay}ms"
+                    rows.append(run_one(profile, delay, options.seed, timeout, work, width))
+                    print(table(rows)[-1], flush=True)
     except KeyboardInterrupt:
         selftest_runs.stop_all()
         interrupted = True
@@ -285,8 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.keep is None:
             shutil.rmtree(root, ignore_errors=True)
     print("\n".join(["", *table(rows)]))
-    for profile in dict.fromkeys(row.profile for row in rows):
-        print("\n".join(["", *phase_table(profile, rows)]))
+    for profile, concurrency in dict.fromkeys((row.profile, row.concurrency) for row in rows):
+        print("\n".join(["", *phase_table(profile, concurrency, rows)]))
     options.json.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "cpus": os.cpu_count(),

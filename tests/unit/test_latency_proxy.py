@@ -314,9 +314,11 @@ def test_with_the_suites_own_counts_tests_overlap_and_a_phases_seconds_run_from_
 
 def test_the_table_gives_the_ratio_to_the_profiles_0_ms_run_and_shows_a_run_that_did_not_exit_0() -> None:
     rows = [
-        bench_remote.Row("quick", 0, requests=100, seconds=10.0, exit_code=0),
-        bench_remote.Row("quick", 50, requests=100, seconds=25.0, exit_code=1, note="exit 1: see log"),
+        bench_remote.Row("quick", 0, 8, requests=100, seconds=10.0, exit_code=0),
+        bench_remote.Row("quick", 50, 8, requests=100, seconds=25.0, exit_code=1, note="exit 1: see log"),
+        bench_remote.Row("quick", 50, 1, requests=100, seconds=40.0, exit_code=0),  # no 0 ms run at CONCURRENCY=1
     ]
     lines = bench_remote.table(rows)
-    assert lines[1].split() == ["quick", "0", "100", "10.0", "10.0", "1.00", "0"]
-    assert lines[2].split()[:7] == ["quick", "50", "100", "25.0", "4.0", "2.50", "1"] and "exit 1: see log" in lines[2]
+    assert lines[1].split() == ["quick", "8", "0", "100", "10.0", "10.0", "1.00", "0"]
+    assert lines[2].split()[:8] == ["quick", "8", "50", "100", "25.0", "4.0", "2.50", "1"] and "exit 1: see" in lines[2]
+    assert lines[3].split() == ["quick", "1", "50", "100", "40.0", "2.5", "-", "0"]
