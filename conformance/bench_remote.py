@@ -19,73 +19,22 @@ import shutil
 import signal
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from accounting_conformance.conformance import selftest_runs
+from accounting_conformance.conformance.bench_timeline import TIMELINE
 from accounting_conformance.conformance.commands import suite_command
 from accounting_conformance.conformance.embedded import EmbeddedServer
 from accounting_conformance.conformance.latency_proxy import LatencyProxy
 from accounting_conformance.conformance.plugin import PHASES
-from accounting_conformance.conformance.recorder import Recorder
 from accounting_conformance.conformance.settings import DEFAULT_FIXTURES, DEFAULT_TOKEN, ENV, PROFILES, REPO, Settings
 
-TIMELINE = "BENCH_REMOTE_TIMELINE"  # the file the plugin appends each test's span to, in the suite's process
 OUTSIDE = "(outside tests)"  # start-up, collection, the preflight request, the reports
 NO_PHASE = "(no phase)"
-PLUGIN = "accounting_conformance.conformance.bench_remote"  # this module (as a script its __name__ is __main__)
-
-
-_SENT: dict[str, list[float]] = {}  # (in the suite's process) test -> [requests, first, last] from the recorder
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """(As the suite's plugin) count each test's requests as the suite's recorder attributes them: the generated
-    phases run side by side, so the time a request arrives does not say whose it is."""
-    from accounting_conformance.conformance.plugin import ConformancePlugin
-
-    for plugin in session.config.pluginmanager.get_plugins():
-        if isinstance(plugin, ConformancePlugin):
-            plugin.recorder.listeners.append(_counter(plugin.recorder))
-
-
-def _counter(recorder: Recorder) -> Callable[[object], None]:
-    def count(entry: object) -> None:
-        now = time.time()
-        sent = _SENT.setdefault(recorder.current, [0, now, now])
-        sent[0], sent[2] = sent[0] + 1, now
-
-    return count
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """(As the suite's plugin) one JSON line per test that sent: its requests, the first and the last."""
-    path = os.environ.get(TIMELINE)
-    if path:
-        with open(path, "a", encoding="utf-8") as out:
-            for test, (requests, first, last) in _SENT.items():
-                out.write(json.dumps({"sent": test, "requests": int(requests), "first": first, "last": last}) + "\n")
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
-    """(As the suite's plugin) one JSON line per test: node id, phase, start and end (time.time())."""
-    started = time.time()
-    try:
-        return (yield)
-    finally:
-        mark, path = item.get_closest_marker("phase"), os.environ.get(TIMELINE)
-        if path:
-            span = {"test": item.nodeid, "phase": mark.args[0] if mark and mark.args else "", "start": started}
-            with open(path, "a", encoding="utf-8") as out:
-                out.write(json.dumps({**span, "end": time.time()}) + "\n")
+PLUGIN = "accounting_conformance.conformance.bench_timeline"  # loaded into the suite's pytest
 
 
 @dataclass
@@ -99,6 +48,7 @@ class Row:
     seconds: float = 0.0
     exit_code: int | None = None  # None: timed out, or the server or the proxy did not start
     note: str = ""
+    connections: int = 0  # client connections the proxy accepted: each costs a round trip or more on a real network
     proxy_broken: int = 0  # connections the proxy cut (a target or client that closed early or sent garbage)
     phases: dict[str, dict[str, float]] = field(default_factory=dict)  # phase -> tests, requests, seconds
     tests: list[dict[str, Any]] = field(default_factory=list)  # test, phase, requests, seconds
@@ -187,7 +137,7 @@ def run_one(profile: str, delay_ms: int, seed: int, timeout: float, work: Path, 
                 row.exit_code, row.seconds = selftest_runs.run_process(
                     command, work, work / "suite.log", timeout, selftest_runs.clean_env(env)
                 )
-            row.requests, row.proxy_broken = proxy.requests, proxy.broken
+            row.requests, row.connections, row.proxy_broken = proxy.requests, proxy.connections, proxy.broken
     except RuntimeError as exc:
         row.note = str(exc).splitlines()[0][:120]
         return row
@@ -222,13 +172,14 @@ def ratio(row: Row, rows: Sequence[Row]) -> float | None:
 def table(rows: Sequence[Row]) -> list[str]:
     """The benchmark table: one line per run."""
     lines = [
-        f"{'profile':<9} {'conc':>4} {'delay ms':>8} {'requests':>8} {'wall s':>8} {'req/s':>7} {'ratio':>6}  exit"
+        f"{'profile':<9} {'conc':>4} {'delay ms':>8} {'requests':>8} {'conns':>6} {'wall s':>8} {'req/s':>7} {'ratio':>6}"
+        "  exit"
     ]
     for row in rows:
         share = ratio(row, rows)
         code = "-" if row.exit_code is None else str(row.exit_code)
         lines.append(
-            f"{row.profile:<9} {row.concurrency:>4} {row.delay_ms:>8} {row.requests:>8} {row.seconds:>8.1f} {row.rate:>7.1f} "
+            f"{row.profile:<9} {row.concurrency:>4} {row.delay_ms:>8} {row.requests:>8} {row.connections:>6} {row.seconds:>8.1f} {row.rate:>7.1f} "
             f"{'-' if share is None else f'{share:.2f}':>6}  {code}{'  ' + row.note if row.note else ''}"
         )
     return lines

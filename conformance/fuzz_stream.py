@@ -8,23 +8,33 @@ the generated phases begin (conformance/streams.py) every operation's test is ha
 pytest test then waits for each in turn and reports it. schemathesis' own runner does the same with `--workers`:
 Hypothesis runs distinct tests in distinct threads (it is thread-safe since 6.136).
 
-It leans on schemathesis' pytest internals (schemathesis.pytest.lazy, _subtests, plugin.report_subtest), as they are
-in 4.x: pyproject.toml keeps schemathesis below 5, and every conformance run goes through this path.
+Each operation's task also keeps its connections alive: `session()` is a requests session made as schemathesis' runner
+makes one per worker (TLS verification, basic auth and headers from the project's configuration; cookies dropped after
+each call), for `case.call_and_validate(session=...)`. Without one, schemathesis opens a connection per request,
+which on a real network costs a TCP handshake (and a TLS one) per request.
+
+It leans on schemathesis' internals (schemathesis.pytest.lazy, _subtests, plugin.report_subtest,
+engine.context.make_session), as they are in 4.x: pyproject.toml keeps schemathesis below 5, and every conformance
+run goes through this path.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from unittest import SkipTest
 
 import pytest
+import requests
+from schemathesis.config import ProjectConfig
 from schemathesis.core.errors import InvalidSchema
 from schemathesis.core.failures import FailureGroup, as_reported_failure
 from schemathesis.core.result import Ok
+from schemathesis.engine.context import make_session
 from schemathesis.filters import FilterSet
 from schemathesis.pytest._keys import track_schema
 from schemathesis.pytest._subtests import make_subtests
@@ -43,15 +53,33 @@ class Fuzzing:
     operations: list[tuple[APIOperation[Any, Any, Any, Any], Outcome[None]] | InvalidSchema]
 
 
-def _run(test: Callable[..., None], arguments: dict[str, Any]) -> None:
-    """One operation's Hypothesis test, its failures as schemathesis' pytest integration reports them."""
+_THREAD = threading.local()
+
+
+def session() -> requests.Session | None:
+    """The kept-alive connections of the operation the calling thread fuzzes (None outside a fuzzed operation)."""
+    return getattr(_THREAD, "session", None)
+
+
+def _run(
+    test: Callable[..., None],
+    arguments: dict[str, Any],
+    config: ProjectConfig,
+    operation: APIOperation[Any, Any, Any, Any],
+) -> None:
+    """One operation's Hypothesis test with a session of its own, its failures as schemathesis' pytest integration
+    reports them."""
     __tracebackhide__ = True
-    try:
-        test(**arguments)
-    except FailureGroup as exc:
-        raise as_reported_failure(exc) from None
-    except SkipTest as exc:
-        raise pytest.skip.Exception(str(exc)).with_traceback(exc.__traceback__) from None
+    with make_session(config, operation=operation) as kept:
+        _THREAD.session = kept
+        try:
+            test(**arguments)
+        except FailureGroup as exc:
+            raise as_reported_failure(exc) from None
+        except SkipTest as exc:
+            raise pytest.skip.Exception(str(exc)).with_traceback(exc.__traceback__) from None
+        finally:
+            _THREAD.session = None
 
 
 def fuzzed(fixture: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -71,9 +99,8 @@ def fuzzed(fixture: str) -> Callable[[Callable[..., None]], Callable[..., None]]
             for result in get_all_tests(schema=schema, test_func=test_func, settings=None, given_kwargs={}):
                 if isinstance(result, Ok):
                     operation, test = result.ok()
-                    operations.append(
-                        (operation, streams.submit(item.nodeid, functools.partial(_run, test, arguments)))
-                    )
+                    work = functools.partial(_run, test, arguments, schema.config, operation)
+                    operations.append((operation, streams.submit(item.nodeid, work)))
                 else:
                     operations.append(result.err())
             return Fuzzing(schema, operations)

@@ -164,6 +164,7 @@ class LatencyProxy:
         self.host, self.target_port, self.base_path = parts.hostname, parts.port or 80, parts.path.rstrip("/").encode()
         self.delay, self.port, self.url = delay_ms / 1000, port, ""
         self.requests = 0  # requests forwarded to the target
+        self.connections = 0  # client connections accepted (each a TCP handshake, and a TLS one, on a real network)
         self.refused = 0  # requests answered here (400, 431, 501): they could not be framed
         self.broken = 0  # connections cut: the target or the client closed early, or sent what cannot be framed
         self.arrivals: list[tuple[float, str]] = []  # per request: time.time() its head came, "GET /path" (no query)
@@ -213,6 +214,7 @@ class LatencyProxy:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self.connections += 1
         up: list[Upstream] = []  # at most one, kept alive between the exchanges of this client connection
         cut = True
         try:

@@ -36,14 +36,15 @@ T_co = TypeVar("T_co", covariant=True)
 STREAM_ATTR = "_conformance_stream"
 
 
-_PARSING = threading.Lock()
+_PARSING = threading.RLock()  # re-entered when a parse is interrupted by a hook that parses (pytest's unraisable hook)
 
 
 def serialise_ast_parsing() -> None:
     """Let one thread at a time in `ast.parse`: CPython keeps the AST builder's recursion depth per interpreter, not
     per thread, and two threads parsing at once fail with "SystemError: AST constructor recursion depth mismatch"
     (python/cpython#106905). pytest's assertion rewriting parses every module imported late, Hypothesis parses
-    sources to describe strategies: both from the streams' threads."""
+    sources to describe strategies: both from the streams' threads. The lock is re-entrant: a parse on the same thread
+    while one is under way (an unraisable-exception hook formatting a traceback mid-parse) must not wait for itself."""
     parse = ast.parse
     if getattr(parse, "_conformance_serialised", False):
         return

@@ -8,7 +8,7 @@ import pytest
 import schemathesis
 
 from accounting_conformance.conformance.checks import CheckFunction
-from accounting_conformance.conformance.fuzz_stream import fuzzed
+from accounting_conformance.conformance.fuzz_stream import fuzzed, session
 from accounting_conformance.conformance.platforms import require
 
 pytestmark = pytest.mark.phase("fuzz")
@@ -41,4 +41,4 @@ def test_operation_conforms_to_the_contract(
     case: schemathesis.Case[Any], settings, our_checks: tuple[CheckFunction, ...]
 ) -> None:  # type: ignore[no-untyped-def]
     require(settings.platform, case.operation.definition.raw["operationId"])
-    case.call_and_validate(additional_checks=list(our_checks))
+    case.call_and_validate(session=session(), additional_checks=list(our_checks))

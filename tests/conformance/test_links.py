@@ -8,6 +8,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import settings as hsettings
+from schemathesis.engine.context import make_session
 
 from accounting_conformance.conformance.checks import CheckFunction
 from accounting_conformance.conformance.plugin import ConformancePlugin
@@ -31,6 +32,14 @@ def test_linked_operations_conform_to_the_contract(
         def __init__(self) -> None:
             plugin.recorder.begin_example()  # the recording of a failure is its last example
             super().__init__()
+            self.kept = make_session(api_schema.config)  # one example's connections kept alive, as schemathesis' runner
+
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {**super().get_call_kwargs(case), "session": self.kept}
+
+        def teardown(self) -> None:
+            self.kept.close()
+            super().teardown()
 
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
             super().validate_response(response, case, additional_checks=list(our_checks), **kwargs)

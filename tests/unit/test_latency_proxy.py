@@ -169,9 +169,13 @@ def test_requests_are_counted_with_when_they_came_and_one_connection_each_way_se
         for path in ("/a", "/b?q=1"):
             client.get(url + path)
         client.post(url + "/c", content=b"x")
-    assert proxy.requests == 3 and target.connections == 1
+    assert proxy.requests == 3 and target.connections == 1 and proxy.connections == 1
     assert [request for _, request in proxy.arrivals] == ["GET /a", "GET /b", "POST /c"]
     assert before <= proxy.arrivals[0][0] <= proxy.arrivals[1][0] <= proxy.arrivals[2][0] <= time.time()
+    with proxy as url:
+        for path in ("/d", "/e"):
+            httpx.get(url + path)  # a client each: a connection each
+    assert proxy.connections == 3
 
 
 def test_a_target_that_closes_without_answering_has_the_clients_connection_closed_and_the_proxy_serves_on(
@@ -314,11 +318,14 @@ def test_with_the_suites_own_counts_tests_overlap_and_a_phases_seconds_run_from_
 
 def test_the_table_gives_the_ratio_to_the_profiles_0_ms_run_and_shows_a_run_that_did_not_exit_0() -> None:
     rows = [
-        bench_remote.Row("quick", 0, 8, requests=100, seconds=10.0, exit_code=0),
-        bench_remote.Row("quick", 50, 8, requests=100, seconds=25.0, exit_code=1, note="exit 1: see log"),
-        bench_remote.Row("quick", 50, 1, requests=100, seconds=40.0, exit_code=0),  # no 0 ms run at CONCURRENCY=1
+        bench_remote.Row("quick", 0, 8, requests=100, connections=3, seconds=10.0, exit_code=0),
+        bench_remote.Row(
+            "quick", 50, 8, requests=100, connections=3, seconds=25.0, exit_code=1, note="exit 1: see log"
+        ),
+        bench_remote.Row("quick", 50, 1, requests=100, connections=90, seconds=40.0, exit_code=0),  # no 0 ms run at 1
     ]
     lines = bench_remote.table(rows)
-    assert lines[1].split() == ["quick", "8", "0", "100", "10.0", "10.0", "1.00", "0"]
-    assert lines[2].split()[:8] == ["quick", "8", "50", "100", "25.0", "4.0", "2.50", "1"] and "exit 1: see" in lines[2]
-    assert lines[3].split() == ["quick", "1", "50", "100", "40.0", "2.5", "-", "0"]
+    assert lines[1].split() == ["quick", "8", "0", "100", "3", "10.0", "10.0", "1.00", "0"]
+    assert lines[2].split()[:9] == ["quick", "8", "50", "100", "3", "25.0", "4.0", "2.50", "1"]
+    assert "exit 1: see log" in lines[2]
+    assert lines[3].split() == ["quick", "1", "50", "100", "90", "40.0", "2.5", "-", "0"]

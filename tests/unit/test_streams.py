@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import textwrap
@@ -11,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from accounting_conformance.conformance import streams as streams_module
 from accounting_conformance.conformance.pacing import Pacer, RunStopped
 from accounting_conformance.conformance.recorder import Recorder
-from accounting_conformance.conformance.streams import Streams
+from accounting_conformance.conformance.streams import Streams, serialise_ast_parsing
 
 
 def recorder() -> Recorder:
@@ -167,3 +169,13 @@ def test_stream_tests_report_in_order_as_alone_and_side_by_side_take_one_turn(tm
     assert set(starts) == set(ends) == {"model", "links", "fuzz"}
     overlapping = max(starts.values()) < min(ends.values())
     assert overlapping == (concurrency > 1), spans  # side by side, or each alone in its turn
+
+
+def test_a_parse_on_a_thread_already_parsing_does_not_wait_for_itself() -> None:
+    serialise_ast_parsing()
+    with streams_module._PARSING:  # as when a hook that parses runs in the middle of a parse (pytest's unraisable hook)
+        assert streams_module._PARSING.acquire(blocking=False), "a parse would wait for the lock its own thread holds"
+        try:
+            assert isinstance(ast.parse("x = 1"), ast.Module)
+        finally:
+            streams_module._PARSING.release()
