@@ -56,6 +56,12 @@ class Fuzzing:
 _THREAD = threading.local()
 
 
+def _cost(operation: APIOperation[Any, Any, Any, Any]) -> tuple[bool, int]:
+    """How long an operation's fuzzing may take, roughly: one with a body generates the most cases, then the more query
+    parameters the more. The longest are started first, so that the last to finish is not one begun last."""
+    return bool(operation.body), len(operation.query)
+
+
 def session() -> requests.Session | None:
     """The kept-alive connections of the operation the calling thread fuzzes (None outside a fuzzed operation)."""
     return getattr(_THREAD, "session", None)
@@ -95,15 +101,17 @@ def fuzzed(fixture: str) -> Callable[[Callable[..., None]], Callable[..., None]]
             load_all_checks()
             schema = get_schema(request=request, name=fixture, filter_set=FilterSet(), test_function=test_func)
             arguments = {name: request.getfixturevalue(name) for name in names}
-            operations: list[tuple[APIOperation[Any, Any, Any, Any], Outcome[None]] | InvalidSchema] = []
-            for result in get_all_tests(schema=schema, test_func=test_func, settings=None, given_kwargs={}):
-                if isinstance(result, Ok):
-                    operation, test = result.ok()
-                    work = functools.partial(_run, test, arguments, schema.config, operation)
-                    operations.append((operation, streams.submit(item.nodeid, work)))
-                else:
-                    operations.append(result.err())
-            return Fuzzing(schema, operations)
+            built = list(get_all_tests(schema=schema, test_func=test_func, settings=None, given_kwargs={}))
+            tests = [result.ok() for result in built if isinstance(result, Ok)]
+            outcomes: dict[int, Outcome[None]] = {}
+            for operation, test in sorted(tests, key=lambda pair: _cost(pair[0]), reverse=True):  # the longest first
+                work = functools.partial(_run, test, arguments, schema.config, operation)
+                outcomes[id(operation)] = streams.submit(item.nodeid, work)
+            operations: list[tuple[APIOperation[Any, Any, Any, Any], Outcome[None]] | InvalidSchema] = [
+                (result.ok()[0], outcomes[id(result.ok()[0])]) if isinstance(result, Ok) else result.err()
+                for result in built
+            ]
+            return Fuzzing(schema, operations)  # reported in the contract's order, as schemathesis does
 
         def test(request: pytest.FixtureRequest, streams: Streams) -> None:
             __tracebackhide__ = True
