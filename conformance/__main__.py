@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -14,7 +13,7 @@ from importlib.metadata import version
 
 import pytest
 
-from accounting_conformance.conformance import kinds, report
+from accounting_conformance.conformance import interruption, kinds, report
 from accounting_conformance.conformance.baseline import BaselineError
 from accounting_conformance.conformance.client import ApiClient, TargetUnreachable
 from accounting_conformance.conformance.embedded import EmbeddedServer
@@ -120,11 +119,6 @@ def run(settings: Settings, pytest_args: Sequence[str] = ()) -> tuple[int, str]:
     return conclusion.code, conclusion.line
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM ends a run as Ctrl-C does, so that the embedded reference server is stopped on the way out."""
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the command and the console script; the last line it prints is the exit code and the verdict.
     `conformance replay FILE --target URL` re-sends a recording instead (conformance/replay.py); `conformance matrix`
@@ -145,17 +139,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(arguments)
     if threading.current_thread() is not threading.main_thread():
         return _finish(*_judge(options))
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        return _finish(*_judge(options))
-    except KeyboardInterrupt:  # the server was stopped on the way out (ExitStack)
-        print(
-            f"conformance: could not judge: interrupted\nconformance: exit {CANNOT_JUDGE} ({VERDICTS[CANNOT_JUDGE]})",
-            file=sys.stderr,
-        )
-        return CANNOT_JUDGE
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    verdict: tuple[int, str] | None = None
+    noted = interruption.Noted()
+    try:  # SIGTERM ends a run as Ctrl-C does; the embedded reference server is stopped on the way out (ExitStack)
+        with interruption.handled(noted):
+            verdict = _judge(options)
+    except BaseException:
+        if not noted.signalled:
+            raise
+    if verdict is None or noted.signalled:  # whatever pytest made of the KeyboardInterrupt (interruption.py)
+        verdict = _cannot_judge("interrupted")
+    return _finish(*verdict)
 
 
 def _finish(code: int, said: str) -> int:

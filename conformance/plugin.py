@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from accounting_conformance.conformance import report
+from accounting_conformance.conformance import interruption, report
 from accounting_conformance.conformance.fixtures import FixturesError
 from accounting_conformance.conformance.outcomes import TestRecord, classify, suite_bugs
 from accounting_conformance.conformance.pacing import Pacer
@@ -96,6 +96,11 @@ class ConformancePlugin:
         items.sort(key=phase_rank)
         for item in items:
             self.run.set_aside(item)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """A run that was signalled stops before its next test, even if the first KeyboardInterrupt was swallowed."""
+        interruption.raise_if_signalled()
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         """The exchanges from here on are this test's."""
