@@ -2,12 +2,13 @@
 could-not-judge, wherever in the run it lands.
 
 Python turns the signal into a KeyboardInterrupt at whatever bytecode the main thread is at. Mostly pytest catches it
-and the run ends interrupted, but not always, as a run signalled at random moments showed: raised inside a finaliser
-(a `__del__` or a weakref callback the garbage collector runs) it is swallowed as "unraisable" and the run went on to
-a verdict of 0; raised where CPython 3.11 has a frame without a line number, pytest's own interrupt hook failed on
+and the run ends interrupted, but not always, as runs signalled at random moments showed: one lost it (as one raised
+inside a finaliser, a `__del__` or a weakref callback the garbage collector runs, is swallowed as "unraisable") and
+went on to a verdict of 0; raised where CPython 3.11 has a frame without a line number, pytest's own interrupt hook failed on
 `tb_lineno - 1` with a TypeError that escaped pytest.main. So the handler also notes that the signal came: the
 plugin raises KeyboardInterrupt again before the next test (`raise_if_signalled`), and the command's verdict is
-"could not judge: interrupted" whatever pytest returned or raised (`Noted`).
+"could not judge: interrupted" whatever pytest returned or raised (`Noted`); and the process exits with that code,
+not by SIGINT (`forget_the_interrupt`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,19 @@ def handled(noted: Noted) -> Iterator[None]:
         for each, handler in previous.items():
             signal.signal(each, handler)
         _CURRENT = Noted()
+        if noted.signalled:
+            forget_the_interrupt()
+
+
+def forget_the_interrupt() -> None:
+    """Keep a KeyboardInterrupt that was caught from making the interpreter exit by SIGINT.
+
+    CPython (3.8 and later) sets a process-wide flag, `_Py_UnhandledKeyboardInterrupt`, when a KeyboardInterrupt
+    leaves code that `exec` or `eval` of a string runs, caught later or not, and at exit `Py_RunMain` then kills the
+    process with SIGINT instead of exiting with its code. dataclasses and namedtuple make their methods that way, so a
+    signal during an import set it: a run printed "exit 2" and died by SIGINT (-2). Each `exec` of a string clears the
+    flag before it runs, and this one raises nothing."""
+    exec("")  # noqa: S102 - an empty string: clears the flag (Python/pythonrun.c, run_eval_code_obj)
 
 
 def raise_if_signalled() -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gc
 import signal
+import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,3 +94,27 @@ def test_the_next_test_does_not_start_once_a_swallowed_signal_came(unraisable: l
             ConformancePlugin.pytest_runtest_setup(None, None)  # type: ignore[arg-type]
     assert noted.signalled and unraisable
     interruption.raise_if_signalled()  # the block is over: a later run starts afresh
+
+
+CAUGHT_IN_EXEC = """
+import signal
+import subprocess
+from accounting_conformance.conformance import interruption
+try:
+    exec("signal.raise_signal(signal.SIGINT)")  # as a dataclass's generated __init__ being made when the signal came
+except KeyboardInterrupt:
+    pass
+{forget}
+raise SystemExit(2)
+"""
+
+
+@pytest.mark.parametrize(("forget", "returncode"), [("", -signal.SIGINT), ("interruption.forget_the_interrupt()", 2)])
+def test_an_interrupt_caught_from_exec_leaves_the_exit_code_alone_once_forgotten(
+    tmp_path: Path, forget: str, returncode: int
+) -> None:
+    (tmp_path / "caught.py").write_text(CAUGHT_IN_EXEC.format(forget=forget))
+    run = subprocess.run(  # run with -m, as `python -m accounting_conformance.conformance` is
+        [sys.executable, "-m", "caught"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert run.returncode == returncode, run.stderr  # without it CPython exits by SIGINT though the code said 2
