@@ -4,11 +4,11 @@ could-not-judge, wherever in the run it lands.
 Python turns the signal into a KeyboardInterrupt at whatever bytecode the main thread is at. Mostly pytest catches it
 and the run ends interrupted, but not always, as runs signalled at random moments showed: one lost it (as one raised
 inside a finaliser, a `__del__` or a weakref callback the garbage collector runs, is swallowed as "unraisable") and
-went on to a verdict of 0; raised where CPython 3.11 has a frame without a line number, pytest's own interrupt hook failed on
-`tb_lineno - 1` with a TypeError that escaped pytest.main. So the handler also notes that the signal came: the
-plugin raises KeyboardInterrupt again before the next test (`raise_if_signalled`), and the command's verdict is
-"could not judge: interrupted" whatever pytest returned or raised (`Noted`); and the process exits with that code,
-not by SIGINT (`forget_the_interrupt`).
+went on to a verdict of 0; in another, raised where CPython 3.11 has a frame without a line number, pytest's own
+interrupt hook failed on `tb_lineno - 1` with a TypeError that escaped pytest.main. So the handler also notes that
+the signal came: the plugin raises KeyboardInterrupt again before the next test (`raise_if_signalled`), and the
+command's verdict is "could not judge: interrupted" whatever pytest returned or raised (`Noted`); and the process
+exits with that code, not by SIGINT (`forget_the_interrupt`).
 """
 
 from __future__ import annotations

@@ -98,7 +98,6 @@ def test_the_next_test_does_not_start_once_a_swallowed_signal_came(unraisable: l
 
 CAUGHT_IN_EXEC = """
 import signal
-import subprocess
 from accounting_conformance.conformance import interruption
 try:
     exec("signal.raise_signal(signal.SIGINT)")  # as a dataclass's generated __init__ being made when the signal came
